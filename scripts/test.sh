@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# Every test of the project, as CI runs it (.ci/run calls exactly this after scripts/install.sh).
+set -euo pipefail
+source "$(dirname "$0")/lib.sh"
+cd "$ROOT"
+# Two cores: keep cargo to two jobs and one target dir.
+export CARGO_BUILD_JOBS="${CARGO_BUILD_JOBS:-2}"
+
+say "contracts: format"
+forge fmt --check contracts test bench scripts/deploy
+say "contracts: build and size limit (EIP-170)"
+forge build --sizes >/dev/null
+say "contracts: unit, fuzz and invariant tests"
+forge test
+say "contracts: gas snapshot of the tests"
+forge snapshot --check
+say "contracts: gas beside the peers"
+bench/gas/run.sh --check >/dev/null
+say "contracts: deploy script against a fresh anvil"
+scripts/test-deploy.sh
+
+say "rust: format"
+cargo fmt --all --check
+say "rust: clippy"
+cargo clippy --workspace --all-targets -q -- -D warnings
+say "rust: tests"
+cargo test --workspace -q
+say "all tests passed"
