@@ -84,11 +84,22 @@ interface ITokenHooks {
 }
 
 /// @notice ERC-777-style: calls the sender's and the recipient's hooks (when they are contracts)
-///         on every transfer, which hands control to them mid-transfer.
+///         on every transfer, which hands control to them mid-transfer. A contract without the
+///         hook (empty revert data) is skipped, as an account without an ERC-1820 registration
+///         would be; a hook that reverts with a reason reverts the transfer.
 contract HookToken is MockERC20("HOOK", 18) {
     function _update(address from, address to, uint256 value) internal override {
-        if (from.code.length != 0) ITokenHooks(from).tokensToSend(from, to, value);
+        if (from.code.length != 0) _hook(from, abi.encodeCall(ITokenHooks.tokensToSend, (from, to, value)));
         super._update(from, to, value);
-        if (to.code.length != 0) ITokenHooks(to).tokensReceived(from, to, value);
+        if (to.code.length != 0) _hook(to, abi.encodeCall(ITokenHooks.tokensReceived, (from, to, value)));
+    }
+
+    function _hook(address account, bytes memory call) private {
+        (bool ok, bytes memory reason) = account.call(call);
+        if (!ok && reason.length != 0) {
+            assembly ("memory-safe") {
+                revert(add(reason, 0x20), mload(reason))
+            }
+        }
     }
 }

@@ -12,6 +12,9 @@ abstract contract TributaryTest is ITributaryTypes {
     uint16 internal constant FEE_BPS = 250; // 2.5 %
     uint256 internal constant CREATOR_KEY = 0xC0FFEE;
     uint256 internal constant OTHER_KEY = 0xBEEF;
+    /// @dev sha256 of a licence text, as a literal: computing it would be a precompile call,
+    ///      which would consume a pending `prank` or `expectRevert` when built in call arguments.
+    bytes32 internal constant LICENCE_TEXT_HASH = 0x0edffaacb8d5e6546399e22c198868c952d39a59e04b3bed86f719feeb1a8b1c;
 
     Tributary internal suite;
     address internal admin = address(0xAD);
@@ -66,7 +69,7 @@ abstract contract TributaryTest is ITributaryTypes {
             transferable: transferable,
             royaltyBps: 0,
             supplyCap: 0,
-            termsHash: sha256("CC-BY-4.0 licence text")
+            termsHash: LICENCE_TEXT_HASH
         });
     }
 
