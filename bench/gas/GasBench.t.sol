@@ -38,9 +38,11 @@ contract GasBench is TributaryTest {
     PlainNft internal nft;
     MockERC20 internal usdc;
 
-    // Payees are fresh, empty accounts for both us and the peer, so both pay for a new account.
-    address internal payeeA = address(0xA11CE);
-    address internal payeeB = address(0xB0B0);
+    // Payees and the measured buyer are fresh, empty accounts with realistic (all non-zero
+    // byte) addresses for both us and the peers: both pay for a new account and for calldata.
+    address internal payeeA = address(uint160(uint256(keccak256("payee A"))));
+    address internal payeeB = address(uint160(uint256(keccak256("payee B"))));
+    address internal newBuyer = address(uint160(uint256(keccak256("new buyer"))));
 
     function setUp() public override {
         super.setUp();
@@ -130,7 +132,7 @@ contract GasBench is TributaryTest {
     // ------------------------------------------------------------------ licences
 
     function testGasPeerErc721Mint() public {
-        nft.mint(buyer, 1);
+        nft.mint(newBuyer, 1);
         vm.snapshotGasLastCall("peer_erc721_mint");
     }
 
@@ -140,8 +142,9 @@ contract GasBench is TributaryTest {
         // sold before; the measured buyer is new, as the peer's mint recipient is.
         vm.deal(address(0xF1257), 1 ether);
         _buy(address(0xF1257), id, terms, 0, 0.1 ether);
-        vm.prank(buyer);
-        suite.purchase{value: 0.1 ether}(id, terms, 0, buyer);
+        vm.deal(newBuyer, 1 ether);
+        vm.prank(newBuyer);
+        suite.purchase{value: 0.1 ether}(id, terms, 0, newBuyer);
         vm.snapshotGasLastCall("purchase_eth");
     }
 

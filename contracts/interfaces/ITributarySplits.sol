@@ -43,7 +43,7 @@ interface ITributarySplits is ITributaryTypes {
         uint256 fee
     );
     /// @notice A payee was paid from a split.
-    event PaymentReleased(bytes32 indexed splitHash, address indexed token, address indexed payee, uint256 amount);
+    event PaymentReleased(address indexed payee, bytes32 splitHash, address token, uint256 amount);
     /// @notice The protocol fee or treasury changed.
     event ProtocolFeeSet(uint16 bps, address treasury);
     /// @notice Protocol fees in a token were paid to the treasury.

@@ -3,6 +3,7 @@ pragma solidity 0.8.30;
 
 import {ITributaryRegistry} from "../interfaces/ITributaryRegistry.sol";
 import {CREDITS} from "../interfaces/ITributaryTypes.sol";
+import {CalldataHash} from "../libraries/CalldataHash.sol";
 import {Splits} from "./Splits.sol";
 import {Nonces} from "@openzeppelin/contracts/utils/Nonces.sol";
 import {EIP712} from "@openzeppelin/contracts/utils/cryptography/EIP712.sol";
@@ -343,6 +344,6 @@ abstract contract Registry is Splits, EIP712, Nonces, ITributaryRegistry {
     }
 
     function _termsHash(bytes32 splitHash, Offer[] calldata offers) internal pure returns (bytes32) {
-        return keccak256(abi.encode(splitHash, keccak256(abi.encode(offers))));
+        return keccak256(abi.encode(splitHash, CalldataHash.offersHash(offers)));
     }
 }

@@ -3,11 +3,11 @@ pragma solidity 0.8.30;
 
 import {ITributarySplits} from "../interfaces/ITributarySplits.sol";
 import {CREDITS} from "../interfaces/ITributaryTypes.sol";
+import {CalldataHash} from "../libraries/CalldataHash.sol";
 import {TributaryBase} from "./TributaryBase.sol";
 import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
 import {SafeERC20} from "@openzeppelin/contracts/token/ERC20/utils/SafeERC20.sol";
 import {Address} from "@openzeppelin/contracts/utils/Address.sol";
-import {Math} from "@openzeppelin/contracts/utils/math/Math.sol";
 
 /// @title Royalty splits: PaymentSplitter-style pull accounting per split hash and token
 /// @dev Invariant, per token: paid in = Σ released + Σ releasable + Σ unallocated rounding
@@ -45,7 +45,7 @@ abstract contract Splits is TributaryBase, ITributarySplits {
         amount = _releasable(splitHash, token, split, payee);
         if (amount == 0) revert NothingToRelease();
         _released[splitHash][token][payee] += amount;
-        emit PaymentReleased(splitHash, token, payee, amount);
+        emit PaymentReleased(payee, splitHash, token, amount);
         _pay(token, payee, amount);
     }
 
@@ -160,11 +160,12 @@ abstract contract Splits is TributaryBase, ITributarySplits {
             totalShares += split.shares[i];
         }
         if (share == 0) revert NotPayee(payee);
-        uint256 entitled = Math.mulDiv(_received[splitHash][token], share, totalShares);
+        // Checked product: it overflows only past 2^224 units received, and then reverts.
+        uint256 entitled = _received[splitHash][token] * share / totalShares;
         return entitled - _released[splitHash][token][payee];
     }
 
     function _splitHash(Split calldata split) internal pure returns (bytes32) {
-        return keccak256(abi.encode(split.payees, split.shares));
+        return CalldataHash.splitHash(split);
     }
 }
