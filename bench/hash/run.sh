@@ -21,7 +21,7 @@ size_mib=${SIZE_MIB:-1024}
 files=${FILES:-2000}
 runs=${RUNS:-5}
 work=${BENCH_DIR:-$(mktemp -d /tmp/tributary-hash-bench.XXXXXX)}
-trap '[ -z "${BENCH_DIR:-}" ] && rm -rf "$work"' EXIT
+trap 'if [ -z "${BENCH_DIR:-}" ]; then rm -rf "$work"; fi' EXIT
 
 for tool in openssl sha256sum /usr/bin/time python3; do
   command -v "$tool" >/dev/null || { echo "missing $tool: run scripts/install.sh" >&2; exit 1; }
@@ -42,7 +42,9 @@ if [ ! -f "$large" ] || [ "$(stat -c %s "$large")" -ne $((size_mib << 20)) ]; th
   { openssl enc -aes-256-ctr -nosalt -pass pass:tributary -in /dev/zero 2>/dev/null || true; } |
     head -c $((size_mib << 20)) >"$large"
 fi
-if [ ! -d "$tree" ] || [ "$(find "$tree" -type f | wc -l)" -ne "$files" ]; then
+tree_size() { find "$tree" -type f -printf '%s\n' | awk '{s += $1} END {print s + 0}'; }
+if [ ! -d "$tree" ] || [ "$(find "$tree" -type f | wc -l)" -ne "$files" ] ||
+  [ "$(tree_size)" -ne $((size_mib << 20)) ]; then
   echo "splitting it into $files files..." >&2
   rm -rf "$tree"
   # Sizes spread over 1:32 by a fixed LCG, scaled to sum to the large file's
@@ -68,7 +70,7 @@ PY
 fi
 cat "$large" >/dev/null
 find "$tree" -type f -print0 | xargs -0 cat >/dev/null
-tree_bytes=$(find "$tree" -type f -printf '%s\n' | awk '{s += $1} END {print s}')
+tree_bytes=$(tree_size)
 
 # Sanity: all tools agree on the large file.
 want=$(sha256sum "$large" | cut -d' ' -f1)
