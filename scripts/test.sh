@@ -8,8 +8,8 @@ export CARGO_BUILD_JOBS="${CARGO_BUILD_JOBS:-2}"
 
 say "contracts: format"
 forge fmt --check contracts test bench scripts/deploy
-say "contracts: build and size limit (EIP-170)"
-forge build --sizes >/dev/null
+say "contracts: build and size limit (EIP-170; scripts and tests embed creation code and are not deployed)"
+forge build --sizes --skip script --skip test >/dev/null
 say "contracts: unit, fuzz and invariant tests"
 forge test
 say "contracts: gas snapshot of the tests"

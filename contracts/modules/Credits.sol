@@ -34,6 +34,7 @@ abstract contract Credits is TributaryBase, ITributaryCredits {
         if (payment.reversed) revert PaymentAlreadyReversed(paymentId);
         if (payment.account != address(0)) revert PaymentAlreadyCredited(paymentId);
         payment.account = account;
+        // forge-lint: disable-next-line(unsafe-typecast) amount <= type(uint96).max, checked above
         payment.amount = uint96(amount);
         _creditBalances[account] += amount;
         emit CreditsMinted(paymentId, account, amount);
@@ -89,7 +90,7 @@ abstract contract Credits is TributaryBase, ITributaryCredits {
         uint256[] storage licences = _paymentLicences[paymentId];
         if (licences.length == MAX_LICENCES_PER_PAYMENT) revert TooManyLicencesForPayment(paymentId);
         licences.push(tokenId);
-        // price <= available < 2^96, so the narrowing is exact.
+        // forge-lint: disable-next-line(unsafe-typecast) price <= available < 2^96, checked above
         payment.spent += uint96(price);
         _creditBalances[account] -= price;
         emit CreditsSpent(paymentId, tokenId, price);

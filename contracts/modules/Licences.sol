@@ -171,8 +171,8 @@ abstract contract Licences is ERC721, Registry, Credits, ITributaryLicences {
             revert OfferSoldOut(datasetId, offerHash);
         }
         uint64 expiresAt = _expiry(offer.duration);
-        // Dataset ids are sequential from 1, so they fit 64 bits for any realistic lifetime.
         _licences[tokenId] = Licence({
+            // forge-lint: disable-next-line(unsafe-typecast) ids are sequential from 1: 2^64 is out of reach
             datasetId: uint64(datasetId),
             version: version,
             expiresAt: expiresAt,
@@ -192,6 +192,7 @@ abstract contract Licences is ERC721, Registry, Credits, ITributaryLicences {
     function _expiry(uint64 duration) private view returns (uint64) {
         if (duration == 0) return type(uint64).max;
         uint256 end = block.timestamp + duration;
+        // forge-lint: disable-next-line(unsafe-typecast) end < type(uint64).max on this branch
         return end >= type(uint64).max ? type(uint64).max : uint64(end);
     }
 
