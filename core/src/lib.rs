@@ -1,10 +1,12 @@
 #![doc = include_str!("../README.md")]
 
 pub mod cid;
+pub mod crypto;
 mod error;
 pub mod hash;
 pub mod manifest;
 mod parallel;
+pub mod storage;
 mod walk;
 
 pub use error::{Error, Result};

@@ -2,9 +2,13 @@
 
 mod cid;
 mod croissant;
+mod crypto;
 mod folder;
 mod hash;
+mod kubo_standin;
 mod manifest_rules;
 mod manifest_vectors;
+mod meter;
 mod schema;
+mod storage;
 mod support;
