@@ -4,7 +4,8 @@ pragma solidity ^0.8.24;
 /// @title Tributary roles and pause switch
 /// @notice Roles use OpenZeppelin AccessControl: `DEFAULT_ADMIN_ROLE` (fees, token allow-list,
 ///         role grants), `RELAYER_ROLE` (credits), `PAUSER_ROLE` (pause). Pausing stops money
-///         from entering (purchases, credit minting and spending, royalty reports); releases,
+///         and new licences from entering (purchases, custom licences, credit minting and
+///         spending, royalty reports); releases,
 ///         reversals and the registry's records stay open, so no funds are trapped and
 ///         creators keep anchoring.
 interface ITributaryAdmin {
@@ -12,7 +13,7 @@ interface ITributaryAdmin {
     function RELAYER_ROLE() external view returns (bytes32);
     /// @notice Role that may pause and unpause the suite.
     function PAUSER_ROLE() external view returns (bytes32);
-    /// @notice Stop purchases, credit minting and spending, and royalty reports.
+    /// @notice Stop purchases, custom licences, credit minting and spending, and royalty reports.
     function pause() external;
     /// @notice Resume after `pause`.
     function unpause() external;
