@@ -10,6 +10,8 @@ say "contracts: format"
 forge fmt --check contracts test bench scripts/deploy
 say "contracts: build and size limit (EIP-170; scripts and tests embed creation code and are not deployed)"
 forge build --sizes --skip script --skip test >/dev/null
+say "contracts: exported ABI and bytecode (abi/) match the sources"
+scripts/abi.sh --check
 say "contracts: unit, fuzz and invariant tests"
 forge test
 say "contracts: gas snapshot of the tests"

@@ -1,14 +1,20 @@
 //! The crate's one error type.
 
-use std::{io, path::PathBuf};
+use std::{io, path::PathBuf, time::Duration};
 
-use crate::{hash::Sha256Digest, manifest::Issue};
+use alloy::{
+    primitives::TxHash,
+    providers::{PendingTransactionError, WatchTxError},
+    transports::{RpcError, TransportError, TransportErrorKind},
+};
+
+use crate::{chain::Revert, hash::Sha256Digest, manifest::Issue};
 
 /// Everything that can go wrong in `tributary-core`.
 ///
-/// Most of these errors are permanent: retrying the same call with the same
-/// input fails the same way. [`Error::is_transient`] names the few that a
-/// retry may cure (I/O, the network, a remote store).
+/// [`Error::retry_may_help`] says whether repeating the same call unchanged
+/// may succeed (I/O, a node or store that was down, a rate limit, a receipt
+/// not yet seen). Otherwise retrying fails the same way.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum Error {
@@ -200,12 +206,111 @@ pub enum Error {
     /// An `object_store` backend (S3, local file system, memory) failed.
     #[error(transparent)]
     ObjectStore(#[from] object_store::Error),
+
+    // --- chain ---
+    /// A signing key could not be loaded. The message never holds key material.
+    #[error("signing key: {0}")]
+    InvalidKey(String),
+
+    /// A signature is malformed, or not in the form the contract accepts.
+    #[error("invalid signature: {0}")]
+    InvalidSignature(&'static str),
+
+    /// Signing failed inside the signer.
+    #[error("signing failed: {0}")]
+    Signing(#[from] alloy::signers::Error),
+
+    /// The RPC URL does not parse. (The URL itself is not repeated: it may
+    /// carry an API key.)
+    #[error("invalid RPC URL: {0}")]
+    InvalidRpcUrl(#[source] url::ParseError),
+
+    /// The node serves another chain than the one configured.
+    #[error("the RPC node serves chain {actual}, not the configured chain {expected}")]
+    WrongChain {
+        /// The configured chain id.
+        expected: u64,
+        /// The node's chain id.
+        actual: u64,
+    },
+
+    /// A transaction was requested from a client connected without a key.
+    #[error("sending a transaction needs a signing key: connect the client with one")]
+    NoSigner,
+
+    /// An RPC request failed: the node is unreachable, answered with an HTTP
+    /// error, or refused the request (other than a contract revert).
+    #[error("RPC request failed: {0}")]
+    Rpc(#[source] Box<TransportError>),
+
+    /// The contract reverted, with its custom error decoded
+    /// (e.g. `TermsMismatch(datasetId=3)`).
+    #[error("contract reverted: {0}")]
+    Reverted(Revert),
+
+    /// A transaction was mined but failed (reverted on-chain after its gas
+    /// estimate passed, or ran out of gas).
+    #[error("transaction {tx_hash} was mined but failed")]
+    TxFailed {
+        /// The failed transaction.
+        tx_hash: TxHash,
+    },
+
+    /// A sent transaction did not reach the required confirmations in time.
+    /// It may still be mined: look it up by hash before sending it again.
+    #[error("transaction {tx_hash} not confirmed {confirmations} time(s) within {timeout:?}")]
+    ReceiptTimeout {
+        /// The pending transaction.
+        tx_hash: TxHash,
+        /// The confirmations waited for.
+        confirmations: u64,
+        /// How long the client waited.
+        timeout: Duration,
+    },
+
+    /// A confirmed transaction lacks the event its call always emits (a
+    /// contract at that address that is not Tributary).
+    #[error("transaction {tx_hash} emitted no {event} event")]
+    MissingEvent {
+        /// The confirmed transaction.
+        tx_hash: TxHash,
+        /// The event's Solidity signature.
+        event: &'static str,
+    },
+
+    /// A deployment transaction was confirmed without creating a contract.
+    #[error("deployment transaction {tx_hash} created no contract")]
+    NotDeployed {
+        /// The deployment transaction.
+        tx_hash: TxHash,
+    },
+
+    /// A contract call failed outside the chain: its data could not be
+    /// encoded, or the answer decoded (e.g. no contract at the address).
+    #[error("contract call failed: {0}")]
+    Contract(#[source] Box<alloy::contract::Error>),
+
+    /// The node answered a value the ABI allows but the contract never
+    /// returns (e.g. an enum byte out of range).
+    #[error("unexpected answer: {0}")]
+    Unexpected(String),
 }
 
 impl Error {
-    /// Whether retrying the same call may succeed: the failure lies with the
-    /// file system, the network or a remote store, not with the input.
-    pub fn is_transient(&self) -> bool {
+    /// Wraps an I/O error with the path it concerns.
+    pub(crate) fn io(path: impl Into<PathBuf>, source: io::Error) -> Self {
+        Self::Io {
+            path: path.into(),
+            source,
+        }
+    }
+
+    /// Whether repeating the same call unchanged may succeed: the failure lies
+    /// with the file system, the network, a remote store or the node (down,
+    /// rate-limited, a lost request, a raced nonce, a receipt not seen in time:
+    /// check the transaction before resending), not with the input. A revert,
+    /// a bad key or a bad input is not retryable.
+    pub fn retry_may_help(&self) -> bool {
         match self {
             Self::Io { .. } | Self::Stream(_) | Self::Random(_) | Self::Http { .. } => true,
             // Kubo reports nearly every failure as HTTP 500, so only the
@@ -214,16 +319,101 @@ impl Error {
             // `Generic` carries network and server failures that survived
             // object_store's own retries; the other kinds are about the request.
             Self::ObjectStore(e) => matches!(e, object_store::Error::Generic { .. }),
+            Self::Rpc(source) => transport_retryable(source),
+            Self::ReceiptTimeout { .. } => true,
             _ => false,
         }
     }
 
-    /// Wraps an I/O error with the path it concerns.
-    pub(crate) fn io(path: impl Into<PathBuf>, source: io::Error) -> Self {
-        Self::Io {
-            path: path.into(),
-            source,
+    /// The decoded revert, if the contract reverted.
+    pub fn revert(&self) -> Option<&Revert> {
+        match self {
+            Self::Reverted(revert) => Some(revert),
+            _ => None,
         }
+    }
+
+    pub(crate) fn rpc(source: TransportError) -> Self {
+        if let Some(data) = source
+            .as_error_resp()
+            .and_then(|payload| payload.as_revert_data())
+        {
+            return Self::Reverted(Revert::decode(&data));
+        }
+        Self::Rpc(Box::new(without_url(source)))
+    }
+
+    pub(crate) fn contract(source: alloy::contract::Error) -> Self {
+        use alloy::contract::Error as E;
+        match source {
+            E::TransportError(source) => Self::rpc(source),
+            E::PendingTransactionError(PendingTransactionError::TransportError(source)) => {
+                Self::rpc(source)
+            }
+            other => Self::Contract(Box::new(other)),
+        }
+    }
+
+    pub(crate) fn pending(
+        source: PendingTransactionError,
+        tx_hash: TxHash,
+        confirmations: u64,
+        timeout: Duration,
+    ) -> Self {
+        match source {
+            PendingTransactionError::TxWatcher(WatchTxError::Timeout) => Self::ReceiptTimeout {
+                tx_hash,
+                confirmations,
+                timeout,
+            },
+            PendingTransactionError::TransportError(source) => Self::rpc(source),
+            // The watcher task stopped: the provider is shutting down or lost its connection.
+            other => Self::Rpc(Box::new(TransportErrorKind::custom(other))),
+        }
+    }
+}
+
+/// The error without the request URL that HTTP client errors repeat: an RPC
+/// URL often carries an API key, and errors end up in logs.
+fn without_url(error: TransportError) -> TransportError {
+    use alloy::transports::http::reqwest;
+    match error {
+        RpcError::Transport(TransportErrorKind::Custom(inner)) => {
+            match inner.downcast::<reqwest::Error>() {
+                Ok(http) => TransportErrorKind::custom(http.without_url()),
+                Err(inner) => RpcError::Transport(TransportErrorKind::Custom(inner)),
+            }
+        }
+        other => other,
+    }
+}
+
+/// Whether a failed RPC request may succeed when sent again.
+fn transport_retryable(error: &TransportError) -> bool {
+    match error {
+        RpcError::Transport(kind) => match kind {
+            TransportErrorKind::HttpError(http) => {
+                matches!(http.status, 408 | 425 | 429) || http.status >= 500
+            }
+            // Connection refused or reset, timeouts, a watcher that lost its
+            // connection: the request may go through later.
+            TransportErrorKind::Custom(_)
+            | TransportErrorKind::BackendGone
+            | TransportErrorKind::MissingBatchResponse(_) => true,
+            other => other.is_retry_err(),
+        },
+        RpcError::ErrorResp(payload) => {
+            let message = payload.message.to_ascii_lowercase();
+            // Rate limits and overloaded nodes, as alloy's own retry policy
+            // reads them; a nonce taken by a concurrent sender (the next
+            // attempt fetches a fresh one); a transaction the pool already holds.
+            payload.is_retry_err()
+                || message.contains("nonce too low")
+                || message.contains("replacement transaction underpriced")
+                || message.contains("already known")
+        }
+        RpcError::NullResp => true,
+        _ => false,
     }
 }
 

@@ -1,11 +1,13 @@
 #![doc = include_str!("../README.md")]
 
+pub mod chain;
 pub mod cid;
 pub mod crypto;
 mod error;
 pub mod hash;
 pub mod manifest;
 mod parallel;
+pub mod signing;
 pub mod storage;
 mod walk;
 

@@ -1,5 +1,7 @@
 //! Integration tests of `tributary-core`, compiled as one binary.
 
+mod anvil;
+mod chain;
 mod cid;
 mod croissant;
 mod crypto;
@@ -10,5 +12,6 @@ mod manifest_rules;
 mod manifest_vectors;
 mod meter;
 mod schema;
+mod signing;
 mod storage;
 mod support;

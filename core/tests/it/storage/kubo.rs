@@ -274,7 +274,7 @@ async fn kubo_errors_carry_kubos_message() {
         other => panic!("expected a Kubo error, got {other}"),
     }
     assert!(
-        !err.is_transient(),
+        !err.retry_may_help(),
         "Kubo's 500s are not retryable by status"
     );
     let blob = expected(b"hello").blob;
@@ -289,7 +289,7 @@ async fn kubo_errors_carry_kubos_message() {
     drop(closed);
     let err = store_at(url).has(&blob).await.expect_err("refused");
     assert!(matches!(err, Error::Http { .. }), "{err}");
-    assert!(err.is_transient());
+    assert!(err.retry_may_help());
 }
 
 #[tokio::test]

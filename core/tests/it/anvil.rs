@@ -1,0 +1,124 @@
+//! A real `anvil` node per test, from `node_modules/.bin` (installed by
+//! `scripts/install.sh`), on a port of its own choosing; killed on drop.
+
+use std::{
+    io::{BufRead, BufReader},
+    path::PathBuf,
+    process::{Child, Command, Stdio},
+    sync::mpsc,
+    thread,
+    time::Duration,
+};
+
+use alloy::primitives::Address;
+use tributary_core::{
+    chain::{Client, Config, Tributary},
+    signing::Key,
+};
+
+use crate::support::repo_root;
+
+/// The mnemonic anvil derives its funded test accounts from (public: never for real funds).
+pub(crate) const MNEMONIC: &str = "test test test test test test test test test test test junk";
+
+/// Funded accounts at indices 0..10 (10 000 ETH each).
+pub(crate) fn account(index: u32) -> Key {
+    Key::from_mnemonic(MNEMONIC, index).expect("anvil's mnemonic derives keys")
+}
+
+/// A running anvil, killed when dropped.
+pub(crate) struct Anvil {
+    child: Child,
+    url: String,
+}
+
+impl Anvil {
+    /// Starts anvil on a free port and waits until it listens.
+    pub(crate) fn start() -> Self {
+        Self::start_with(&[])
+    }
+
+    /// [`start`](Self::start) with extra command-line arguments.
+    pub(crate) fn start_with(args: &[&str]) -> Self {
+        let bin = anvil_path();
+        assert!(
+            bin.exists(),
+            "anvil is missing ({}): run scripts/install.sh to install Foundry from npm",
+            bin.display()
+        );
+        let mut child = Command::new(&bin)
+            .args(["--port", "0", "--host", "127.0.0.1"])
+            .args(args)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap_or_else(|err| panic!("cannot start {}: {err}", bin.display()));
+        let stdout = child.stdout.take().expect("piped stdout");
+
+        // anvil prints "Listening on 127.0.0.1:PORT" once ready, then logs every
+        // request: keep draining its output so it never blocks on a full pipe.
+        let (ready, address) = mpsc::channel();
+        thread::spawn(move || {
+            let mut ready = Some(ready);
+            for line in BufReader::new(stdout).lines() {
+                let Ok(line) = line else { break };
+                if let Some(address) = line.strip_prefix("Listening on ")
+                    && let Some(ready) = ready.take()
+                {
+                    let _ = ready.send(address.trim().to_owned());
+                }
+            }
+        });
+        let address = match address.recv_timeout(Duration::from_secs(30)) {
+            Ok(address) => address,
+            Err(_) => {
+                let status = child.try_wait().ok().flatten();
+                let _ = child.kill();
+                let _ = child.wait();
+                panic!("anvil did not start listening within 30 s (exit status: {status:?})");
+            }
+        };
+        Self {
+            child,
+            url: format!("http://{address}"),
+        }
+    }
+
+    /// The node's HTTP JSON-RPC URL.
+    pub(crate) fn url(&self) -> &str {
+        &self.url
+    }
+
+    /// A client signing with anvil's account `index`.
+    pub(crate) async fn client(&self, index: u32) -> Client {
+        self.client_with(&account(index), Config::default()).await
+    }
+
+    /// A client signing with `key`, waiting as `config` says.
+    pub(crate) async fn client_with(&self, key: &Key, config: Config) -> Client {
+        Client::connect(self.url(), Some(key), config)
+            .await
+            .expect("connect to anvil")
+    }
+
+    /// A fresh suite deployed by account 0 (admin), fees of `fee_bps` to `treasury`.
+    pub(crate) async fn deploy(&self, treasury: Address, fee_bps: u16) -> Tributary {
+        let admin = self.client(0).await;
+        let sender = admin.sender().expect("has a key");
+        admin
+            .deploy(sender, treasury, fee_bps)
+            .await
+            .expect("deploy the suite")
+    }
+}
+
+impl Drop for Anvil {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn anvil_path() -> PathBuf {
+    repo_root().join("node_modules/.bin/anvil")
+}
