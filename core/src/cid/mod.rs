@@ -24,7 +24,12 @@ use std::{fs::File, io, path::Path};
 
 pub use cid::Cid;
 
-use crate::{Error, Result, hash::ChunkReader, hash::Progress};
+use sha2::{Digest, Sha256};
+
+use crate::{
+    Error, Result,
+    hash::{ChunkReader, FileDigest, Progress, Sha256Digest},
+};
 use balanced::{Balanced, Leaves};
 
 /// Kubo's default chunk size (`size-262144`).
@@ -130,6 +135,21 @@ pub fn reader_cids(reader: impl io::Read, progress: &dyn Progress) -> io::Result
     let mut builder = CidBuilder::new();
     ChunkReader::new().read_from(reader, progress, |chunk| builder.update(chunk))?;
     Ok(builder.finish())
+}
+
+/// A file's size and SHA-256 (its identity) and its CIDs (its locators), from one read.
+pub fn file_identity(path: &Path, progress: &dyn Progress) -> Result<(FileDigest, FileCids)> {
+    let mut sha256 = Sha256::new();
+    let mut cids = CidBuilder::new();
+    let size = ChunkReader::new().read_file(path, progress, |chunk| {
+        sha256.update(chunk);
+        cids.update(chunk);
+    })?;
+    let digest = FileDigest {
+        size,
+        sha256: Sha256Digest::new(sha256.finalize().into()),
+    };
+    Ok((digest, cids.finish()))
 }
 
 /// The CIDs of one file.
