@@ -8,6 +8,6 @@ rpc="${1:?usage: scripts/deploy.sh <rpc-url>}"
 [ -n "${DEPLOYER_KEY:-}" ] || die "set DEPLOYER_KEY to the deployer's private key (never commit it)"
 mkdir -p "$ROOT/deployments"
 cd "$ROOT"
-forge script scripts/deploy/Deploy.s.sol:Deploy --rpc-url "$rpc" --broadcast --slow -q >/dev/null
+forge script scripts/deploy/Deploy.s.sol:Deploy --skip test --rpc-url "$rpc" --broadcast --slow -q >/dev/null
 chain_id="$(cast chain-id --rpc-url "$rpc")"
 echo "$ROOT/deployments/$chain_id.json"

@@ -5,11 +5,12 @@ set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 cd "$ROOT"
 scripts/install.sh
-say "forge build"
-forge build -q
+say "forge build (contracts and deploy script)"
+forge build -q --skip test
 say "starting anvil"
 start_anvil
-trap 'say "stopping anvil"; kill "$ANVIL_PID" 2>/dev/null || true' EXIT INT TERM
+trap 'say "stopping anvil"; kill "$ANVIL_PID" 2>/dev/null || true' EXIT
+trap 'exit 130' INT TERM
 say "deploying the suite"
 file="$(DEPLOYER_KEY=$ANVIL_KEY scripts/deploy.sh "$RPC_URL")"
 echo
