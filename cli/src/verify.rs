@@ -1,6 +1,8 @@
-//! `tributary verify MANIFEST FOLDER`: the auditor's offline check that a folder holds exactly
-//! the files a manifest describes. (The on-chain half — anchor, creator, licences — comes with
-//! the chain commands.)
+//! `tributary verify`: the auditor's check.
+//!
+//! - `verify DATASET [FOLDER]` checks a dataset against the chain (see [`crate::audit`]).
+//! - `verify MANIFEST FOLDER` is the offline half: the folder holds exactly the files the manifest
+//!   describes.
 
 use std::{
     collections::BTreeMap,
@@ -20,16 +22,51 @@ use crate::{Outcome, output, progress};
 /// Arguments of `tributary verify`.
 #[derive(Debug, clap::Args)]
 pub(crate) struct Args {
-    /// The manifest (JSON).
-    manifest: PathBuf,
-    /// The folder holding the dataset's files.
-    folder: PathBuf,
+    /// A dataset id (checked against the chain), or a manifest file (checked offline).
+    target: String,
+    /// The folder holding the dataset's files (required with a manifest file).
+    folder: Option<PathBuf>,
+    /// With a dataset id: the version to check (default: the latest).
+    #[arg(long)]
+    pub(crate) version: Option<u32>,
+    /// With a dataset id: read the manifest from this file instead of the blob store.
+    #[arg(long)]
+    pub(crate) manifest: Option<PathBuf>,
+}
+
+/// What `verify` was asked to check.
+pub(crate) enum Target<'a> {
+    /// A dataset on the chain, and optionally a folder of its files.
+    Dataset(alloy::primitives::U256, Option<&'a Path>),
+    /// A manifest file and a folder, offline.
+    Manifest(&'a Path, &'a Path),
+}
+
+impl Args {
+    /// A target that is all digits and not an existing file is a dataset id.
+    pub(crate) fn target(&self) -> anyhow::Result<Target<'_>> {
+        let digits = !self.target.is_empty() && self.target.bytes().all(|b| b.is_ascii_digit());
+        if digits && !Path::new(&self.target).exists() {
+            let id = self
+                .target
+                .parse()
+                .with_context(|| format!("{} is not a dataset id", self.target))?;
+            return Ok(Target::Dataset(id, self.folder.as_deref()));
+        }
+        let folder = self.folder.as_deref().with_context(|| {
+            format!(
+                "verify {} needs the FOLDER of the dataset's files too",
+                self.target
+            )
+        })?;
+        Ok(Target::Manifest(Path::new(&self.target), folder))
+    }
 }
 
 /// One way the folder differs from the manifest.
 #[derive(Debug, Serialize)]
-struct Difference {
-    path: String,
+pub(crate) struct Difference {
+    pub(crate) path: String,
     /// `missing`, `extra`, `size`, `sha256` or `cid`.
     field: &'static str,
     expected: Option<String>,
@@ -44,17 +81,16 @@ struct Report {
     differences: Vec<Difference>,
 }
 
-pub(crate) fn run(args: &Args, json: bool) -> anyhow::Result<Outcome> {
-    let text = fs::read_to_string(&args.manifest)
-        .with_context(|| format!("cannot read the manifest {}", args.manifest.display()))?;
-    let manifest = Manifest::from_json(&text)
-        .with_context(|| format!("{} is not a valid manifest", args.manifest.display()))?;
-    manifest
-        .validate()
-        .with_context(|| format!("{} breaks the manifest rules", args.manifest.display()))?;
+/// The offline check of a manifest file against a folder.
+pub(crate) fn run_offline(
+    manifest_path: &Path,
+    folder: &Path,
+    json: bool,
+) -> anyhow::Result<Outcome> {
+    let manifest = read_manifest(manifest_path)?;
     let manifest_hash = manifest.manifest_hash()?.to_string();
 
-    let found = scan(&args.folder)?;
+    let found = scan(folder)?;
     let differences = compare(&manifest.files, &found);
     let report = Report {
         manifest_hash,
@@ -74,7 +110,20 @@ pub(crate) fn run(args: &Args, json: bool) -> anyhow::Result<Outcome> {
     })
 }
 
-fn scan(folder: &Path) -> anyhow::Result<Vec<FileEntry>> {
+/// Reads and checks a manifest file.
+pub(crate) fn read_manifest(path: &Path) -> anyhow::Result<Manifest> {
+    let text = fs::read_to_string(path)
+        .with_context(|| format!("cannot read the manifest {}", path.display()))?;
+    let manifest = Manifest::from_json(&text)
+        .with_context(|| format!("{} is not a valid manifest", path.display()))?;
+    manifest
+        .validate()
+        .with_context(|| format!("{} breaks the manifest rules", path.display()))?;
+    Ok(manifest)
+}
+
+/// Describes every file of `folder`, with progress.
+pub(crate) fn scan(folder: &Path) -> anyhow::Result<Vec<FileEntry>> {
     if !folder.is_dir() {
         anyhow::bail!("{} is not a folder", folder.display());
     }
@@ -87,7 +136,7 @@ fn scan(folder: &Path) -> anyhow::Result<Vec<FileEntry>> {
 }
 
 /// Every difference between the recorded files and the ones found, in path order.
-fn compare(recorded: &[FileEntry], found: &[FileEntry]) -> Vec<Difference> {
+pub(crate) fn compare(recorded: &[FileEntry], found: &[FileEntry]) -> Vec<Difference> {
     let found: BTreeMap<&str, &FileEntry> = found.iter().map(|f| (f.path.as_str(), f)).collect();
     let recorded_paths: BTreeMap<&str, &FileEntry> =
         recorded.iter().map(|f| (f.path.as_str(), f)).collect();
@@ -139,7 +188,12 @@ fn print_text(report: &Report) {
         return;
     }
     println!("MISMATCH: {} difference(s)", report.differences.len());
-    for d in &report.differences {
+    print_differences(&report.differences);
+}
+
+/// One line per difference.
+pub(crate) fn print_differences(differences: &[Difference]) {
+    for d in differences {
         match d.field {
             "missing" => println!("  {}: missing from the folder", d.path),
             "extra" => println!("  {}: in the folder but not in the manifest", d.path),

@@ -290,6 +290,29 @@ pub enum Error {
     #[error("contract call failed: {0}")]
     Contract(#[source] Box<alloy::contract::Error>),
 
+    /// A file's bytes are not the ones its manifest records: it changed after
+    /// the manifest was made.
+    #[error("{}: the file does not match its manifest entry (changed since the manifest was made?)", .0.display())]
+    ChangedSinceManifest(PathBuf),
+
+    /// No dataset has this id on the contract (no `DatasetRegistered` event).
+    #[error("dataset {0} is not registered on this contract")]
+    UnknownDataset(alloy::primitives::U256),
+
+    /// The node does not know a block it reported (it is lagging or pruned).
+    #[error("the node has no block {0}")]
+    MissingBlock(u64),
+
+    /// A log the node returned for one of the suite's events does not decode
+    /// as that event.
+    #[error("cannot decode a {event} log: {reason}")]
+    BadLog {
+        /// The event's Solidity signature.
+        event: &'static str,
+        /// What is wrong with it.
+        reason: String,
+    },
+
     /// The node answered a value the ABI allows but the contract never
     /// returns (e.g. an enum byte out of range).
     #[error("unexpected answer: {0}")]
@@ -320,7 +343,7 @@ impl Error {
             // object_store's own retries; the other kinds are about the request.
             Self::ObjectStore(e) => matches!(e, object_store::Error::Generic { .. }),
             Self::Rpc(source) => transport_retryable(source),
-            Self::ReceiptTimeout { .. } => true,
+            Self::ReceiptTimeout { .. } | Self::MissingBlock(_) => true,
             _ => false,
         }
     }

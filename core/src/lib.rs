@@ -7,6 +7,7 @@ mod error;
 pub mod hash;
 pub mod manifest;
 mod parallel;
+pub mod publication;
 pub mod signing;
 pub mod storage;
 mod walk;

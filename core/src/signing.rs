@@ -273,6 +273,35 @@ impl Key {
             .map_err(|_| Error::InvalidKey(format!("{var} holds no valid BIP-39 mnemonic")))
     }
 
+    /// Creates a new random key and writes it, as hex, to a new file at
+    /// `path` readable by its owner only (mode 0600). Refuses to replace an
+    /// existing file: that would lose the key it holds.
+    pub fn create_file(path: impl AsRef<Path>) -> Result<Self> {
+        use std::io::Write;
+
+        let path = path.as_ref();
+        let mut secret = Zeroizing::new([0u8; 32]);
+        // Rejection sampling: 32 random bytes are a valid secp256k1 scalar
+        // except with probability about 2^-128.
+        let signer = loop {
+            getrandom::fill(secret.as_mut_slice()).map_err(Error::Random)?;
+            if let Ok(signer) = PrivateKeySigner::from_slice(secret.as_slice()) {
+                break signer;
+            }
+        };
+        let hex = Zeroizing::new(alloy::hex::encode(secret.as_slice()));
+        let mut options = std::fs::OpenOptions::new();
+        options.write(true).create_new(true);
+        #[cfg(unix)]
+        std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+        let mut file = options.open(path).map_err(|err| Error::io(path, err))?;
+        file.write_all(hex.as_bytes())
+            .and_then(|()| file.write_all(b"\n"))
+            .and_then(|()| file.sync_all())
+            .map_err(|err| Error::io(path, err))?;
+        Ok(Self { signer })
+    }
+
     /// The key's Ethereum address.
     pub fn address(&self) -> Address {
         self.signer.address()

@@ -61,3 +61,63 @@ pub(crate) fn dataset(dir: &Path) -> Manifest {
     .expect("write manifest");
     manifest
 }
+
+/// A user of the CLI: their own home folder and anvil account, running `tributary` as a
+/// separate process.
+pub(crate) struct User {
+    pub(crate) home: tempfile::TempDir,
+    /// The anvil account index whose key the process signs with.
+    pub(crate) account: u32,
+}
+
+impl User {
+    /// A user with account `account` whose config points at `rpc` and `contract`, keeping blobs
+    /// in `store` (shared between users so an auditor can read what a creator stored).
+    pub(crate) fn init(account: u32, rpc: &str, contract: &str, store: &Path) -> Self {
+        let user = Self {
+            home: tempfile::tempdir().expect("tempdir"),
+            account,
+        };
+        let store = store.to_str().expect("utf-8 path");
+        let output = user.run(&[
+            "init",
+            "--rpc-url",
+            rpc,
+            "--contract",
+            contract,
+            "--store",
+            store,
+        ]);
+        assert_eq!(output.status.code(), Some(0), "init: {}", stderr(&output));
+        user
+    }
+
+    /// Runs `tributary --home <home> args…` with this user's key in the environment.
+    pub(crate) fn run(&self, args: &[&str]) -> Output {
+        Command::new(env!("CARGO_BIN_EXE_tributary"))
+            .arg("--home")
+            .arg(self.home.path())
+            .args(args)
+            .env_remove("TRIBUTARY_PRIVATE_KEY")
+            .env("TRIBUTARY_MNEMONIC", tributary_testkit::MNEMONIC)
+            .env("TRIBUTARY_MNEMONIC_INDEX", self.account.to_string())
+            .output()
+            .expect("the tributary binary runs")
+    }
+
+    /// Runs a command with `--json` that must succeed, and parses its report.
+    pub(crate) fn json(&self, args: &[&str]) -> serde_json::Value {
+        let mut with_json = args.to_vec();
+        with_json.push("--json");
+        let output = self.run(&with_json);
+        assert_eq!(
+            output.status.code(),
+            Some(0),
+            "tributary {}: {}{}",
+            args.join(" "),
+            stdout(&output),
+            stderr(&output)
+        );
+        serde_json::from_str(&stdout(&output)).expect("a JSON report")
+    }
+}

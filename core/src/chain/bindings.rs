@@ -28,6 +28,16 @@ mod generated {
         TributaryInherited,
         "../abi/TributaryInherited.json"
     );
+
+    alloy::sol! {
+        /// The part of ERC-20 a buyer needs to pay in a token.
+        #[sol(rpc)]
+        interface IERC20 {
+            function approve(address spender, uint256 amount) external returns (bool);
+            function allowance(address owner, address spender) external view returns (uint256);
+            function balanceOf(address account) external view returns (uint256);
+        }
+    }
 }
 
 pub use ITributaryTypes::{CreditPayment, Licence, Offer, Split, Terms};

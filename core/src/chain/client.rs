@@ -14,7 +14,8 @@ use alloy::{
 use url::Url;
 
 use super::{
-    CreditPayment, DatasetStatus, ITributary, Licence, Offer, Split, Terms, TributaryInherited,
+    CreditPayment, DatasetStatus, IERC20, ITributary, Licence, Offer, Split, Terms,
+    TributaryInherited,
 };
 use crate::{Error, Result, signing};
 
@@ -572,6 +573,14 @@ impl Tributary {
     }
 
     // ------------------------------------------------------------------ licences
+
+    /// Lets this contract take `amount` of the ERC-20 `token` from the
+    /// client's account (before buying with a token offer).
+    pub async fn approve_token(&self, token: Address, amount: U256) -> Result<Confirmed<()>> {
+        let erc20 = IERC20::new(token, self.client.provider.clone());
+        self.confirm_unit(erc20.approve(self.address(), amount))
+            .await
+    }
 
     /// Buys a licence under `terms.offers[offer_index]` for `recipient`,
     /// paying its price in ETH (for a token offer, approve the contract for

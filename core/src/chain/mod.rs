@@ -44,11 +44,13 @@
 
 mod bindings;
 mod client;
+mod history;
 mod revert;
 
 pub use bindings::{
-    CREDITS, CreditPayment, DatasetStatus, ETH, ITributary, ITributaryTypes, Licence, Offer,
-    OfferKind, Split, Terms, TributaryInherited,
+    CREDITS, CreditPayment, DatasetStatus, ETH, IERC20, ITributary, ITributaryTypes, Licence,
+    Offer, OfferKind, Split, Terms, TributaryInherited,
 };
 pub use client::{Client, Config, Confirmed, Dataset, Tributary, creation_code};
+pub use history::{Anchor, Emitted, LogScan, PayeeSplit, VersionRecord};
 pub use revert::Revert;

@@ -17,7 +17,7 @@ use tributary_core::{
     signing::{self, Key, PublishVersion, Register, SetStatus, SetTerms},
 };
 
-use crate::anvil::{Anvil, MNEMONIC, account};
+use tributary_testkit::{Anvil, MNEMONIC, account};
 
 const ETHER: u128 = 1_000_000_000_000_000_000;
 const FEE_BPS: u16 = 300;

@@ -1,6 +1,5 @@
 //! Integration tests of `tributary-core`, compiled as one binary.
 
-mod anvil;
 mod chain;
 mod cid;
 mod croissant;

@@ -13,7 +13,9 @@ use tributary_core::{
     signing::{self, Key, PublishVersion, Register, SetStatus, SetTerms},
 };
 
-use crate::{anvil::MNEMONIC, support::repo_root};
+use tributary_testkit::MNEMONIC;
+
+use crate::support::repo_root;
 
 fn solidity(path: &str) -> String {
     fs::read_to_string(repo_root().join(path)).expect("read Solidity source")

@@ -1,5 +1,6 @@
 //! A real `anvil` node per test, from `node_modules/.bin` (installed by
 //! `scripts/install.sh`), on a port of its own choosing; killed on drop.
+//! A test that needs it fails, naming the fix, when it is missing: never skips.
 
 use std::{
     io::{BufRead, BufReader},
@@ -16,30 +17,30 @@ use tributary_core::{
     signing::Key,
 };
 
-use crate::support::repo_root;
+use crate::repo_root;
 
 /// The mnemonic anvil derives its funded test accounts from (public: never for real funds).
-pub(crate) const MNEMONIC: &str = "test test test test test test test test test test test junk";
+pub const MNEMONIC: &str = "test test test test test test test test test test test junk";
 
 /// Funded accounts at indices 0..10 (10 000 ETH each).
-pub(crate) fn account(index: u32) -> Key {
+pub fn account(index: u32) -> Key {
     Key::from_mnemonic(MNEMONIC, index).expect("anvil's mnemonic derives keys")
 }
 
 /// A running anvil, killed when dropped.
-pub(crate) struct Anvil {
+pub struct Anvil {
     child: Child,
     url: String,
 }
 
 impl Anvil {
     /// Starts anvil on a free port and waits until it listens.
-    pub(crate) fn start() -> Self {
+    pub fn start() -> Self {
         Self::start_with(&[])
     }
 
     /// [`start`](Self::start) with extra command-line arguments.
-    pub(crate) fn start_with(args: &[&str]) -> Self {
+    pub fn start_with(args: &[&str]) -> Self {
         let bin = anvil_path();
         assert!(
             bin.exists(),
@@ -85,24 +86,24 @@ impl Anvil {
     }
 
     /// The node's HTTP JSON-RPC URL.
-    pub(crate) fn url(&self) -> &str {
+    pub fn url(&self) -> &str {
         &self.url
     }
 
     /// A client signing with anvil's account `index`.
-    pub(crate) async fn client(&self, index: u32) -> Client {
+    pub async fn client(&self, index: u32) -> Client {
         self.client_with(&account(index), Config::default()).await
     }
 
     /// A client signing with `key`, waiting as `config` says.
-    pub(crate) async fn client_with(&self, key: &Key, config: Config) -> Client {
+    pub async fn client_with(&self, key: &Key, config: Config) -> Client {
         Client::connect(self.url(), Some(key), config)
             .await
             .expect("connect to anvil")
     }
 
     /// A fresh suite deployed by account 0 (admin), fees of `fee_bps` to `treasury`.
-    pub(crate) async fn deploy(&self, treasury: Address, fee_bps: u16) -> Tributary {
+    pub async fn deploy(&self, treasury: Address, fee_bps: u16) -> Tributary {
         let admin = self.client(0).await;
         let sender = admin.sender().expect("has a key");
         admin

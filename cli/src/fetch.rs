@@ -1,0 +1,139 @@
+//! `tributary fetch`: download a version's encrypted files, decrypt them and check each against
+//! the manifest anchored on-chain.
+//!
+//! Today this opens versions with the creator's own key (the record `publish` kept). A buyer will
+//! fetch through the licence-gated key endpoint of the HTTP API once it exists.
+
+use std::{fs, path::PathBuf};
+
+use alloy::primitives::U256;
+use anyhow::{Context, bail};
+use serde::Serialize;
+use tributary_core::{cid::Cid, hash::Sha256Digest, publication, storage::BlobRef};
+
+use crate::{Outcome, home::Home, output, progress, publish::Record};
+
+/// Arguments of `tributary fetch`.
+#[derive(Debug, clap::Args)]
+pub(crate) struct Args {
+    /// The dataset's id.
+    dataset: U256,
+    /// Where to write the files (created if missing).
+    #[arg(long)]
+    out: PathBuf,
+    /// The version to fetch (default: the latest).
+    #[arg(long)]
+    version: Option<u32>,
+}
+
+#[derive(Serialize)]
+struct Report {
+    dataset_id: String,
+    version: u32,
+    manifest_sha256: String,
+    files: usize,
+    bytes: u64,
+    out: String,
+}
+
+pub(crate) async fn run(args: &Args, home: &Home, json: bool) -> anyhow::Result<Outcome> {
+    let chain = home.chain(None).await?;
+    let versions = chain
+        .tributary
+        .versions_of(chain.scan, args.dataset)
+        .await?;
+    let wanted = match args.version {
+        Some(number) => versions
+            .iter()
+            .find(|v| v.version == number)
+            .with_context(|| format!("dataset {} has no version {number}", args.dataset))?,
+        None => versions.last().context("the dataset has no versions")?,
+    };
+    let path = home.record_path(
+        chain.tributary.client().chain_id(),
+        chain.tributary.address(),
+        args.dataset,
+        wanted.version,
+    );
+    let record: Record = match fs::read_to_string(&path) {
+        Ok(text) => serde_json::from_str(&text)
+            .with_context(|| format!("{} is not a publication record", path.display()))?,
+        Err(_) => bail!(
+            "no publication record of dataset {} version {} in {}: only its creator can fetch it \
+             with their own key for now",
+            args.dataset,
+            wanted.version,
+            home.dir().display()
+        ),
+    };
+    let anchored = Sha256Digest::new(wanted.manifest_hash.0);
+    if record.manifest_sha256 != anchored.to_string() {
+        bail!(
+            "the local record of dataset {} version {} names manifest {}, but the chain anchored {anchored}",
+            args.dataset,
+            wanted.version,
+            record.manifest_sha256
+        );
+    }
+    let store = home.store().await?;
+    let manifest = publication::load_manifest(store.as_ref(), anchored, cid_of_uri(&wanted.uri)?)
+        .await
+        .context("cannot load the anchored manifest from the store")?;
+    let envelope_blob = BlobRef {
+        sha256: record
+            .envelope_sha256
+            .parse()
+            .ok()
+            .context("the publication record's envelope sha256 is malformed")?,
+        cid: record
+            .envelope_cid
+            .parse()
+            .ok()
+            .context("the publication record's envelope CID is malformed")?,
+    };
+    let envelope = publication::load_envelope(store.as_ref(), &envelope_blob).await?;
+    let keys = home.creator_keys()?;
+    let bar = progress::bytes("fetching and decrypting");
+    let on_progress = |n: u64| bar.inc(n);
+    let bytes = publication::open(
+        &envelope,
+        &manifest,
+        store.as_ref(),
+        &keys,
+        &args.out,
+        &on_progress,
+    )
+    .await
+    .context("cannot open the version")?;
+    bar.finish_and_clear();
+    let report = Report {
+        dataset_id: args.dataset.to_string(),
+        version: wanted.version,
+        manifest_sha256: anchored.to_string(),
+        files: manifest.files.len(),
+        bytes,
+        out: args.out.display().to_string(),
+    };
+    if json {
+        output::json(&report)?;
+    } else {
+        println!(
+            "fetched dataset {} version {}: {} files, {} bytes, into {}",
+            report.dataset_id, report.version, report.files, report.bytes, report.out
+        );
+        println!(
+            "  every file decrypted, authenticated and matched manifest {}",
+            report.manifest_sha256
+        );
+    }
+    Ok(Outcome::Ok)
+}
+
+/// The CID in a manifest URI `ipfs://<cid>`.
+pub(crate) fn cid_of_uri(uri: &str) -> anyhow::Result<Cid> {
+    let text = uri
+        .strip_prefix("ipfs://")
+        .with_context(|| format!("manifest URI {uri:?} is not ipfs://<cid>"))?;
+    text.parse()
+        .with_context(|| format!("manifest URI {uri:?} holds no valid CID"))
+}

@@ -1,0 +1,501 @@
+//! `tributary publish` and `tributary version`: hash a folder into a manifest, encrypt and store
+//! its files, sign the registration (EIP-712) and anchor the manifest hash on-chain.
+//!
+//! Both always sign: the creator's signature travels in the transaction (`registerWithSig`,
+//! `publishVersionWithSig`), so an auditor recovers the signer from the chain alone whoever
+//! relayed it. Here the creator's own key also sends the transaction.
+
+use std::{
+    fs,
+    path::{Path, PathBuf},
+    time::SystemTime,
+};
+
+use alloy::primitives::{Address, B256, U256, utils::parse_ether};
+use anyhow::{Context, bail};
+use serde::{Deserialize, Serialize};
+use tributary_core::{
+    chain::{ETH, Offer, OfferKind, Split},
+    hash::{self, Sha256Digest},
+    manifest::{Creator, DatasetInfo, Licence, LicenceTerms, Manifest},
+    publication::{self, Sealed},
+    signing::{Key, PublishVersion, Register},
+};
+
+use crate::{
+    Outcome,
+    home::{Chain, Home, creator_key_id},
+    output, progress,
+};
+
+/// How long a signature stays valid: the transaction is sent at once.
+const SIGNATURE_LIFETIME_SECS: u64 = 3600;
+
+/// Arguments of `tributary publish`.
+#[derive(Debug, clap::Args)]
+pub(crate) struct PublishArgs {
+    /// The folder holding the dataset's files.
+    folder: PathBuf,
+    /// The dataset's title.
+    #[arg(long)]
+    title: String,
+    /// A longer description.
+    #[arg(long)]
+    description: Option<String>,
+    #[command(flatten)]
+    licence: LicenceArgs,
+    #[command(flatten)]
+    offer: OfferArgs,
+    /// A payee and their shares, `ADDRESS=SHARES`; repeat for each payee. Default: you, 1 share.
+    #[arg(long = "payee", value_name = "ADDRESS=SHARES", value_parser = parse_payee)]
+    payees: Vec<(Address, u32)>,
+    /// The creator's DID. Default: `did:pkh:eip155:<chain id>:<your address>`.
+    #[arg(long)]
+    did: Option<String>,
+    /// Also write the manifest (pretty JSON) to this file.
+    #[arg(long)]
+    manifest_out: Option<PathBuf>,
+}
+
+/// Arguments of `tributary version`.
+#[derive(Debug, clap::Args)]
+pub(crate) struct VersionArgs {
+    /// The dataset's id.
+    dataset: U256,
+    /// The folder holding the new version's files.
+    folder: PathBuf,
+    /// A new title (default: the previous version's).
+    #[arg(long)]
+    title: Option<String>,
+    /// A new description (default: the previous version's).
+    #[arg(long)]
+    description: Option<String>,
+    /// Also write the manifest (pretty JSON) to this file.
+    #[arg(long)]
+    manifest_out: Option<PathBuf>,
+}
+
+/// The licence a manifest names, and whose hash the offer carries.
+#[derive(Debug, clap::Args)]
+struct LicenceArgs {
+    /// An SPDX licence id. The offer's terms hash is the sha256 of the id.
+    #[arg(long, default_value = "CC-BY-4.0", conflicts_with = "terms_file")]
+    licence: String,
+    /// A custom licence text; the offer's terms hash is its sha256. Needs --terms-url.
+    #[arg(long, requires = "terms_url")]
+    terms_file: Option<PathBuf>,
+    /// Where buyers read the custom licence text.
+    #[arg(long, requires = "terms_file")]
+    terms_url: Option<String>,
+}
+
+/// The offer a dataset is registered with.
+#[derive(Debug, clap::Args)]
+struct OfferArgs {
+    /// The kind of licence sold.
+    #[arg(long, value_enum, default_value = "one-off")]
+    kind: Kind,
+    /// Price: ether (e.g. `0.01`) for ETH, or the token's smallest unit with --token.
+    #[arg(long, default_value = "0")]
+    price: String,
+    /// An allow-listed ERC-20 to be paid in (default: ETH).
+    #[arg(long)]
+    token: Option<Address>,
+    /// Licence duration in seconds; 0 is perpetual.
+    #[arg(long, default_value_t = 0)]
+    duration: u64,
+    /// Licences can change hands.
+    #[arg(long)]
+    transferable: bool,
+    /// Royalty on downstream revenue, basis points (royalty-linked offers).
+    #[arg(long, default_value_t = 0)]
+    royalty_bps: u16,
+    /// At most this many licences; 0 is unlimited.
+    #[arg(long, default_value_t = 0)]
+    supply_cap: u32,
+}
+
+#[derive(Debug, Clone, Copy, clap::ValueEnum)]
+enum Kind {
+    OneOff,
+    RoyaltyLinked,
+    Custom,
+}
+
+/// What `publish` and `version` keep about a version they stored, so that the creator can fetch
+/// it again (`tributary fetch`).
+#[derive(Debug, Serialize, Deserialize)]
+pub(crate) struct Record {
+    pub(crate) dataset_id: String,
+    pub(crate) version: u32,
+    pub(crate) manifest_sha256: String,
+    pub(crate) manifest_cid: String,
+    pub(crate) envelope_sha256: String,
+    pub(crate) envelope_cid: String,
+    pub(crate) tx_hash: String,
+}
+
+#[derive(Serialize)]
+struct Report {
+    dataset_id: String,
+    version: u32,
+    manifest_sha256: String,
+    manifest_cid: String,
+    uri: String,
+    creator: String,
+    tx_hash: String,
+    block_number: Option<u64>,
+    files: usize,
+}
+
+pub(crate) async fn publish(
+    args: &PublishArgs,
+    home: &Home,
+    json: bool,
+) -> anyhow::Result<Outcome> {
+    let key = home.key()?;
+    let chain = home.chain(Some(&key)).await?;
+    let creator = key.address();
+    let chain_id = chain.tributary.client().chain_id();
+
+    let (terms, terms_hash) = args.licence.terms()?;
+    let info = DatasetInfo {
+        title: args.title.clone(),
+        description: args.description.clone(),
+        creator: Creator {
+            did: args
+                .did
+                .clone()
+                .unwrap_or_else(|| format!("did:pkh:eip155:{chain_id}:{creator:#x}")),
+            wallet: format!("{creator:#x}"),
+        },
+        licence: Licence {
+            terms,
+            royalty_bps: args.offer.royalty_bps,
+        },
+        consent_records: Vec::new(),
+        parents: Vec::new(),
+        created_at: DatasetInfo::now(),
+        extensions: Default::default(),
+    };
+    let manifest = build_manifest(info, &args.folder, args.manifest_out.as_deref())?;
+    let offer = args.offer.offer(terms_hash)?;
+    let split = if args.payees.is_empty() {
+        Split::from_shares([(creator, 1)])
+    } else {
+        Split::from_shares(args.payees.iter().copied())
+    };
+
+    let sealed = seal(home, &key, &manifest, &args.folder).await?;
+    let manifest_hash = B256::from(*manifest.manifest_hash()?.as_bytes());
+    let uri = format!("ipfs://{}", sealed.envelope.manifest_cid);
+    let offers = vec![offer];
+    let nonce = chain.tributary.nonce(creator).await?;
+    let deadline = deadline()?;
+    let message = Register::new(
+        creator,
+        manifest_hash,
+        uri.clone(),
+        &split,
+        &offers,
+        nonce,
+        deadline,
+    );
+    let signature = key.sign_typed(&message, &chain.tributary.domain())?;
+    let confirmed = chain
+        .tributary
+        .register_with_sig(
+            creator,
+            manifest_hash,
+            &uri,
+            &split,
+            &offers,
+            deadline,
+            &signature,
+        )
+        .await
+        .context("the registration was not anchored")?;
+    finish(
+        home,
+        &chain,
+        &manifest,
+        &sealed,
+        confirmed.value,
+        1,
+        uri,
+        creator,
+        confirmed.receipt,
+        json,
+    )
+}
+
+pub(crate) async fn version(
+    args: &VersionArgs,
+    home: &Home,
+    json: bool,
+) -> anyhow::Result<Outcome> {
+    let key = home.key()?;
+    let chain = home.chain(Some(&key)).await?;
+    let creator = key.address();
+    let dataset = chain.tributary.dataset(args.dataset).await?;
+    if dataset.creator != creator {
+        bail!(
+            "dataset {} belongs to {:#x}, not to your key {creator:#x}",
+            args.dataset,
+            dataset.creator
+        );
+    }
+    let versions = chain
+        .tributary
+        .versions_of(chain.scan, args.dataset)
+        .await?;
+    let latest = versions.last().context("the dataset has no versions")?;
+    let store = home.store().await?;
+    let previous = publication::load_manifest(
+        store.as_ref(),
+        Sha256Digest::new(latest.manifest_hash.0),
+        crate::fetch::cid_of_uri(&latest.uri)?,
+    )
+    .await
+    .context("cannot load the previous version's manifest from the store")?;
+    let info = DatasetInfo {
+        title: args.title.clone().unwrap_or(previous.title),
+        description: args.description.clone().or(previous.description),
+        creator: previous.creator,
+        licence: previous.licence,
+        consent_records: previous.consent_records,
+        parents: previous.parents,
+        created_at: DatasetInfo::now(),
+        extensions: previous.extensions,
+    };
+    let manifest = build_manifest(info, &args.folder, args.manifest_out.as_deref())?;
+    let sealed = seal(home, &key, &manifest, &args.folder).await?;
+    let manifest_hash = B256::from(*manifest.manifest_hash()?.as_bytes());
+    let uri = format!("ipfs://{}", sealed.envelope.manifest_cid);
+    let nonce = chain.tributary.nonce(creator).await?;
+    let deadline = deadline()?;
+    let message = PublishVersion {
+        datasetId: args.dataset,
+        manifestHash: manifest_hash,
+        uri: uri.clone(),
+        nonce,
+        deadline,
+    };
+    let signature = key.sign_typed(&message, &chain.tributary.domain())?;
+    let confirmed = chain
+        .tributary
+        .publish_version_with_sig(args.dataset, manifest_hash, &uri, deadline, &signature)
+        .await
+        .context("the new version was not anchored")?;
+    finish(
+        home,
+        &chain,
+        &manifest,
+        &sealed,
+        args.dataset,
+        confirmed.value,
+        uri,
+        creator,
+        confirmed.receipt,
+        json,
+    )
+}
+
+fn build_manifest(
+    info: DatasetInfo,
+    folder: &Path,
+    out: Option<&Path>,
+) -> anyhow::Result<Manifest> {
+    if !folder.is_dir() {
+        bail!("{} is not a folder", folder.display());
+    }
+    let bar = progress::bytes("hashing");
+    let on_progress = |n: u64| bar.inc(n);
+    let manifest = Manifest::from_folder(info, folder, hash::default_threads(), &on_progress)
+        .with_context(|| format!("cannot build a manifest of {}", folder.display()))?;
+    bar.finish_and_clear();
+    if let Some(out) = out {
+        fs::write(out, manifest.to_pretty_json()?)
+            .with_context(|| format!("cannot write {}", out.display()))?;
+    }
+    Ok(manifest)
+}
+
+async fn seal(
+    home: &Home,
+    key: &Key,
+    manifest: &Manifest,
+    folder: &Path,
+) -> anyhow::Result<Sealed> {
+    let store = home.store().await?;
+    let keys = home.creator_keys()?;
+    let key_id = creator_key_id(key.address())?;
+    if !keys.contains(&key_id)? {
+        keys.create(&key_id)?;
+    }
+    let bar = progress::bytes("encrypting and storing");
+    let on_progress = |n: u64| bar.inc(n);
+    let sealed = publication::seal(
+        manifest,
+        folder,
+        store.as_ref(),
+        &keys,
+        &key_id,
+        &on_progress,
+    )
+    .await
+    .context("cannot encrypt and store the files")?;
+    bar.finish_and_clear();
+    Ok(sealed)
+}
+
+#[allow(clippy::too_many_arguments)] // one report from the pieces of two commands
+fn finish(
+    home: &Home,
+    chain: &Chain,
+    manifest: &Manifest,
+    sealed: &Sealed,
+    dataset_id: U256,
+    version: u32,
+    uri: String,
+    creator: Address,
+    receipt: alloy::rpc::types::TransactionReceipt,
+    json: bool,
+) -> anyhow::Result<Outcome> {
+    let record = Record {
+        dataset_id: dataset_id.to_string(),
+        version,
+        manifest_sha256: sealed.envelope.manifest_sha256.clone(),
+        manifest_cid: sealed.envelope.manifest_cid.clone(),
+        envelope_sha256: sealed.envelope_blob.blob.sha256.to_string(),
+        envelope_cid: sealed.envelope_blob.blob.cid.to_string(),
+        tx_hash: format!("{:#x}", receipt.transaction_hash),
+    };
+    let path = home.record_path(
+        chain.tributary.client().chain_id(),
+        chain.tributary.address(),
+        dataset_id,
+        version,
+    );
+    if let Some(parent) = path.parent() {
+        fs::create_dir_all(parent)
+            .with_context(|| format!("cannot create {}", parent.display()))?;
+    }
+    fs::write(&path, serde_json::to_string_pretty(&record)?)
+        .with_context(|| format!("cannot write {}", path.display()))?;
+
+    let report = Report {
+        dataset_id: record.dataset_id,
+        version,
+        manifest_sha256: record.manifest_sha256,
+        manifest_cid: record.manifest_cid,
+        uri,
+        creator: format!("{creator:#x}"),
+        tx_hash: record.tx_hash,
+        block_number: receipt.block_number,
+        files: manifest.files.len(),
+    };
+    if json {
+        output::json(&report)?;
+    } else {
+        println!(
+            "anchored dataset {} version {}",
+            report.dataset_id, report.version
+        );
+        println!("  manifest sha256  {}", report.manifest_sha256);
+        println!("  manifest CID     {}", report.manifest_cid);
+        println!("  files            {} (encrypted and stored)", report.files);
+        println!("  creator          {}", report.creator);
+        println!("  transaction      {}", report.tx_hash);
+        if let Some(block) = report.block_number {
+            println!("  block            {block}");
+        }
+        println!(
+            "check it with: tributary verify {} <folder>",
+            report.dataset_id
+        );
+    }
+    Ok(Outcome::Ok)
+}
+
+fn deadline() -> anyhow::Result<U256> {
+    let now = SystemTime::now()
+        .duration_since(SystemTime::UNIX_EPOCH)
+        .context("the system clock is before 1970")?
+        .as_secs();
+    Ok(U256::from(now + SIGNATURE_LIFETIME_SECS))
+}
+
+impl LicenceArgs {
+    /// The manifest's licence terms and the offer's terms hash.
+    fn terms(&self) -> anyhow::Result<(LicenceTerms, B256)> {
+        match (&self.terms_file, &self.terms_url) {
+            (Some(file), Some(url)) => {
+                let text = fs::read(file)
+                    .with_context(|| format!("cannot read the licence text {}", file.display()))?;
+                let digest = Sha256Digest::of(&text);
+                Ok((
+                    LicenceTerms::Custom {
+                        sha256: digest.to_string(),
+                        url: url.clone(),
+                    },
+                    B256::from(*digest.as_bytes()),
+                ))
+            }
+            _ => Ok((
+                LicenceTerms::Spdx(self.licence.clone()),
+                B256::from(*Sha256Digest::of(self.licence.as_bytes()).as_bytes()),
+            )),
+        }
+    }
+}
+
+impl OfferArgs {
+    fn offer(&self, terms_hash: B256) -> anyhow::Result<Offer> {
+        let token = self.token.unwrap_or(ETH);
+        let price: u128 = if token == ETH {
+            let wei = parse_ether(&self.price)
+                .with_context(|| format!("--price {} is not an amount of ether", self.price))?;
+            u128::try_from(wei).context("--price is too large")?
+        } else {
+            self.price.parse().with_context(|| {
+                format!(
+                    "--price {} is not a whole number of token units",
+                    self.price
+                )
+            })?
+        };
+        let kind = match self.kind {
+            Kind::OneOff => OfferKind::OneOff,
+            Kind::RoyaltyLinked => OfferKind::RoyaltyLinked,
+            Kind::Custom => OfferKind::Custom,
+        };
+        Ok(Offer {
+            kind: kind.into(),
+            paymentToken: token,
+            price,
+            duration: self.duration,
+            transferable: self.transferable,
+            royaltyBps: if matches!(self.kind, Kind::RoyaltyLinked) {
+                self.royalty_bps
+            } else {
+                0
+            },
+            supplyCap: self.supply_cap,
+            termsHash: terms_hash,
+        })
+    }
+}
+
+fn parse_payee(text: &str) -> Result<(Address, u32), String> {
+    let (address, shares) = text
+        .split_once('=')
+        .ok_or_else(|| format!("{text:?} is not ADDRESS=SHARES"))?;
+    let address: Address = address
+        .parse()
+        .map_err(|_| format!("{address:?} is not an address"))?;
+    let shares: u32 = shares
+        .parse()
+        .map_err(|_| format!("{shares:?} is not a whole number of shares"))?;
+    Ok((address, shares))
+}
