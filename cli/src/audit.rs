@@ -174,7 +174,7 @@ pub(crate) async fn run(
     }
 
     // The money.
-    let terms = tributary.terms_of(chain.scan, dataset_id).await?;
+    let terms = tributary.terms_of(chain.scan, dataset_id).await?.terms();
     checks.extend(payment_checks(tributary, &chain, &terms).await?);
 
     let issued = tributary

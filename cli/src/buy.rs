@@ -35,7 +35,7 @@ pub(crate) async fn run(args: &Args, home: &Home, json: bool) -> anyhow::Result<
     let key = home.key()?;
     let chain = home.chain(Some(&key)).await?;
     let tributary = &chain.tributary;
-    let terms = tributary.terms_of(chain.scan, args.dataset).await?;
+    let terms = tributary.terms_of(chain.scan, args.dataset).await?.terms();
     let offer = terms.offers.get(args.offer).with_context(|| {
         format!(
             "dataset {} has {} offer(s): --offer must be below that",

@@ -1,10 +1,8 @@
 //! `tributary claim`: release what every split you are a payee of owes you, in every token.
 
-use alloy::primitives::Address;
 use serde::Serialize;
-use tributary_core::chain::{CREDITS, ETH};
 
-use crate::{Outcome, home::Home, output};
+use crate::{Outcome, home::Home, output, terms::token_name};
 
 /// Arguments of `tributary claim`.
 #[derive(Debug, clap::Args)]
@@ -79,12 +77,4 @@ pub(crate) async fn run(args: &Args, home: &Home, json: bool) -> anyhow::Result<
         }
     }
     Ok(Outcome::Ok)
-}
-
-fn token_name(token: Address) -> String {
-    match token {
-        ETH => "wei (ETH)".into(),
-        CREDITS => "credits".into(),
-        other => format!("units of {other:#x}"),
-    }
 }

@@ -16,6 +16,7 @@ mod licences;
 mod output;
 mod progress;
 mod publish;
+mod terms;
 mod verify;
 
 use std::{path::PathBuf, process::ExitCode};
@@ -57,6 +58,12 @@ enum Command {
     ///
     /// Example: `tributary version 3 ./pets-v2`
     Version(publish::VersionArgs),
+    /// List, add or withdraw a dataset's offers.
+    #[command(subcommand)]
+    Offer(terms::OfferCommand),
+    /// Change who is paid, and in what shares, for a dataset's future payments.
+    #[command(subcommand)]
+    Split(terms::SplitCommand),
     /// Buy a licence to a dataset (ETH or an allow-listed ERC-20).
     ///
     /// Example: `tributary buy 3 --offer 0`
@@ -109,6 +116,12 @@ fn run(cli: Cli) -> anyhow::Result<Outcome> {
         }
         Command::Version(args) => {
             with_home(dir, async |home| publish::version(args, home, json).await)
+        }
+        Command::Offer(command) => {
+            with_home(dir, async |home| terms::offer(command, home, json).await)
+        }
+        Command::Split(command) => {
+            with_home(dir, async |home| terms::split(command, home, json).await)
         }
         Command::Buy(args) => with_home(dir, async |home| buy::run(args, home, json).await),
         Command::Licences(args) => {

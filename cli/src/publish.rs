@@ -11,13 +11,13 @@ use std::{
     time::SystemTime,
 };
 
-use alloy::primitives::{Address, B256, U256, utils::parse_ether};
+use alloy::primitives::{Address, B256, U256};
 use anyhow::{Context, bail};
 use serde::{Deserialize, Serialize};
 use tributary_core::{
-    chain::{ETH, Offer, OfferKind, Split},
+    chain::Split,
     hash::{self, Sha256Digest},
-    manifest::{Creator, DatasetInfo, Licence, LicenceTerms, Manifest},
+    manifest::{Creator, DatasetInfo, Licence, Manifest},
     publication::{self, Sealed},
     signing::{Key, PublishVersion, Register},
 };
@@ -25,7 +25,7 @@ use tributary_core::{
 use crate::{
     Outcome,
     home::{Chain, Home, creator_key_id},
-    output, progress,
+    output, progress, terms,
 };
 
 /// How long a signature stays valid: the transaction is sent at once.
@@ -43,11 +43,11 @@ pub(crate) struct PublishArgs {
     #[arg(long)]
     description: Option<String>,
     #[command(flatten)]
-    licence: LicenceArgs,
+    licence: terms::LicenceArgs,
     #[command(flatten)]
-    offer: OfferArgs,
+    offer: terms::OfferArgs,
     /// A payee and their shares, `ADDRESS=SHARES`; repeat for each payee. Default: you, 1 share.
-    #[arg(long = "payee", value_name = "ADDRESS=SHARES", value_parser = parse_payee)]
+    #[arg(long = "payee", value_name = "ADDRESS=SHARES", value_parser = terms::parse_payee)]
     payees: Vec<(Address, u32)>,
     /// The creator's DID. Default: `did:pkh:eip155:<chain id>:<your address>`.
     #[arg(long)]
@@ -73,53 +73,6 @@ pub(crate) struct VersionArgs {
     /// Also write the manifest (pretty JSON) to this file.
     #[arg(long)]
     manifest_out: Option<PathBuf>,
-}
-
-/// The licence a manifest names, and whose hash the offer carries.
-#[derive(Debug, clap::Args)]
-struct LicenceArgs {
-    /// An SPDX licence id. The offer's terms hash is the sha256 of the id.
-    #[arg(long, default_value = "CC-BY-4.0", conflicts_with = "terms_file")]
-    licence: String,
-    /// A custom licence text; the offer's terms hash is its sha256. Needs --terms-url.
-    #[arg(long, requires = "terms_url")]
-    terms_file: Option<PathBuf>,
-    /// Where buyers read the custom licence text.
-    #[arg(long, requires = "terms_file")]
-    terms_url: Option<String>,
-}
-
-/// The offer a dataset is registered with.
-#[derive(Debug, clap::Args)]
-struct OfferArgs {
-    /// The kind of licence sold.
-    #[arg(long, value_enum, default_value = "one-off")]
-    kind: Kind,
-    /// Price: ether (e.g. `0.01`) for ETH, or the token's smallest unit with --token.
-    #[arg(long, default_value = "0")]
-    price: String,
-    /// An allow-listed ERC-20 to be paid in (default: ETH).
-    #[arg(long)]
-    token: Option<Address>,
-    /// Licence duration in seconds; 0 is perpetual.
-    #[arg(long, default_value_t = 0)]
-    duration: u64,
-    /// Licences can change hands.
-    #[arg(long)]
-    transferable: bool,
-    /// Royalty on downstream revenue, basis points (royalty-linked offers).
-    #[arg(long, default_value_t = 0)]
-    royalty_bps: u16,
-    /// At most this many licences; 0 is unlimited.
-    #[arg(long, default_value_t = 0)]
-    supply_cap: u32,
-}
-
-#[derive(Debug, Clone, Copy, clap::ValueEnum)]
-enum Kind {
-    OneOff,
-    RoyaltyLinked,
-    Custom,
 }
 
 /// What `publish` and `version` keep about a version they stored, so that the creator can fetch
@@ -424,78 +377,4 @@ fn deadline() -> anyhow::Result<U256> {
         .context("the system clock is before 1970")?
         .as_secs();
     Ok(U256::from(now + SIGNATURE_LIFETIME_SECS))
-}
-
-impl LicenceArgs {
-    /// The manifest's licence terms and the offer's terms hash.
-    fn terms(&self) -> anyhow::Result<(LicenceTerms, B256)> {
-        match (&self.terms_file, &self.terms_url) {
-            (Some(file), Some(url)) => {
-                let text = fs::read(file)
-                    .with_context(|| format!("cannot read the licence text {}", file.display()))?;
-                let digest = Sha256Digest::of(&text);
-                Ok((
-                    LicenceTerms::Custom {
-                        sha256: digest.to_string(),
-                        url: url.clone(),
-                    },
-                    B256::from(*digest.as_bytes()),
-                ))
-            }
-            _ => Ok((
-                LicenceTerms::Spdx(self.licence.clone()),
-                B256::from(*Sha256Digest::of(self.licence.as_bytes()).as_bytes()),
-            )),
-        }
-    }
-}
-
-impl OfferArgs {
-    fn offer(&self, terms_hash: B256) -> anyhow::Result<Offer> {
-        let token = self.token.unwrap_or(ETH);
-        let price: u128 = if token == ETH {
-            let wei = parse_ether(&self.price)
-                .with_context(|| format!("--price {} is not an amount of ether", self.price))?;
-            u128::try_from(wei).context("--price is too large")?
-        } else {
-            self.price.parse().with_context(|| {
-                format!(
-                    "--price {} is not a whole number of token units",
-                    self.price
-                )
-            })?
-        };
-        let kind = match self.kind {
-            Kind::OneOff => OfferKind::OneOff,
-            Kind::RoyaltyLinked => OfferKind::RoyaltyLinked,
-            Kind::Custom => OfferKind::Custom,
-        };
-        Ok(Offer {
-            kind: kind.into(),
-            paymentToken: token,
-            price,
-            duration: self.duration,
-            transferable: self.transferable,
-            royaltyBps: if matches!(self.kind, Kind::RoyaltyLinked) {
-                self.royalty_bps
-            } else {
-                0
-            },
-            supplyCap: self.supply_cap,
-            termsHash: terms_hash,
-        })
-    }
-}
-
-fn parse_payee(text: &str) -> Result<(Address, u32), String> {
-    let (address, shares) = text
-        .split_once('=')
-        .ok_or_else(|| format!("{text:?} is not ADDRESS=SHARES"))?;
-    let address: Address = address
-        .parse()
-        .map_err(|_| format!("{address:?} is not an address"))?;
-    let shares: u32 = shares
-        .parse()
-        .map_err(|_| format!("{shares:?} is not a whole number of shares"))?;
-    Ok((address, shares))
 }

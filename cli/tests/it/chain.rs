@@ -290,6 +290,86 @@ async fn verify_catches_a_changed_byte_a_changed_manifest_and_a_foreign_registra
 }
 
 #[tokio::test]
+async fn offers_and_splits_change_what_buyers_pay_and_who_is_paid() {
+    let world = World::start().await;
+    let dir = tempfile::tempdir().expect("tempdir");
+    dataset(dir.path());
+    let creator = world.user(CREATOR);
+    let contributor = world.user(CONTRIBUTOR);
+    let buyer = world.user(BUYER);
+    publish(&creator, dir.path());
+
+    let added = creator.json(&[
+        "offer",
+        "add",
+        "1",
+        "--price",
+        "0.5",
+        "--duration",
+        "100",
+        "--transferable",
+    ]);
+    assert_eq!(added["offers"].as_array().expect("offers").len(), 2);
+    assert!(added["tx_hash"].is_string());
+    let listed = buyer.json(&["offer", "list", "1"]);
+    assert_eq!(listed["offers"][1]["price"], "500000000000000000");
+    assert_eq!(listed["offers"][1]["duration"], 100);
+    assert_eq!(listed["offers"][1]["transferable"], true);
+    assert_eq!(listed["payees"].as_array().expect("payees").len(), 2);
+
+    // only the creator changes terms
+    let refused = buyer.run(&[
+        "split",
+        "set",
+        "1",
+        "--payee",
+        &format!("{}=1", address(BUYER)),
+    ]);
+    assert_eq!(refused.status.code(), Some(2));
+    assert!(
+        stderr(&refused).contains("belongs to"),
+        "{}",
+        stderr(&refused)
+    );
+
+    // from now on the creator alone is paid
+    let split = creator.json(&[
+        "split",
+        "set",
+        "1",
+        "--payee",
+        &format!("{}=1", address(CREATOR)),
+    ]);
+    assert_eq!(split["payees"].as_array().expect("payees").len(), 1);
+    let bought = buyer.json(&["buy", "1", "--offer", "1"]);
+    assert_eq!(bought["price"], "500000000000000000");
+    assert!(
+        contributor.json(&["claim"])["claims"]
+            .as_array()
+            .expect("claims")
+            .is_empty()
+    );
+    // 0.5 ETH less the 2.5 % fee
+    assert_eq!(
+        creator.json(&["claim"])["claims"][0]["amount"],
+        "487500000000000000"
+    );
+
+    // withdrawn offers cannot be bought; the last offer cannot be withdrawn
+    let removed = creator.json(&["offer", "remove", "1", "0"]);
+    assert_eq!(removed["offers"].as_array().expect("offers").len(), 1);
+    let gone = buyer.run(&["buy", "1", "--offer", "1"]);
+    assert_eq!(gone.status.code(), Some(2), "{}", stderr(&gone));
+    let last = creator.run(&["offer", "remove", "1", "0"]);
+    assert_eq!(last.status.code(), Some(2));
+    assert!(
+        stderr(&last).contains("at least one offer"),
+        "{}",
+        stderr(&last)
+    );
+}
+
+#[tokio::test]
 async fn chain_commands_fail_in_one_line_with_what_to_do() {
     let world = World::start().await;
     let user = world.user(BUYER);

@@ -18,7 +18,7 @@ use alloy::{
     sol_types::SolEvent,
 };
 
-use super::{ITributary, Split, Terms, Tributary, TributaryInherited};
+use super::{ITributary, Offer, Split, Terms, Tributary, TributaryInherited};
 use crate::{Error, Result};
 
 /// Where and how to read logs.
@@ -79,6 +79,23 @@ pub struct Anchor {
     pub dataset_id: U256,
     /// The version that carries the manifest hash.
     pub version: VersionRecord,
+}
+
+/// A dataset's terms in full: the split (which the contract stores only as a
+/// hash) and the offers.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DatasetTerms {
+    /// Payees and shares.
+    pub split: Split,
+    /// The offers, in index order.
+    pub offers: Vec<Offer>,
+}
+
+impl DatasetTerms {
+    /// The terms as callers resend them (`splitHash` and offers).
+    pub fn terms(&self) -> Terms {
+        Terms::new(&self.split, self.offers.clone())
+    }
 }
 
 /// A split a payee is part of, and the tokens it has received payments in.
@@ -144,7 +161,7 @@ impl Tributary {
 
     /// The split and offers in force for `dataset_id`: those of its
     /// registration, or of the last `TermsSet`.
-    pub async fn terms_of(&self, scan: LogScan, dataset_id: U256) -> Result<Terms> {
+    pub async fn terms_of(&self, scan: LogScan, dataset_id: U256) -> Result<DatasetTerms> {
         let topic = Some(B256::from(dataset_id));
         let registered = self
             .events::<ITributary::DatasetRegistered>(scan, [topic, None, None])
@@ -156,8 +173,14 @@ impl Tributary {
             .events::<ITributary::TermsSet>(scan, [topic, None, None])
             .await?;
         Ok(match changes.into_iter().last() {
-            Some(change) => Terms::new(&change.event.split, change.event.offers),
-            None => Terms::new(&registration.event.split, registration.event.offers),
+            Some(change) => DatasetTerms {
+                split: change.event.split,
+                offers: change.event.offers,
+            },
+            None => DatasetTerms {
+                split: registration.event.split,
+                offers: registration.event.offers,
+            },
         })
     }
 

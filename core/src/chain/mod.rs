@@ -52,5 +52,5 @@ pub use bindings::{
     Offer, OfferKind, Split, Terms, TributaryInherited,
 };
 pub use client::{Client, Config, Confirmed, Dataset, Tributary, creation_code};
-pub use history::{Anchor, Emitted, LogScan, PayeeSplit, VersionRecord};
+pub use history::{Anchor, DatasetTerms, Emitted, LogScan, PayeeSplit, VersionRecord};
 pub use revert::Revert;
