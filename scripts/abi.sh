@@ -7,6 +7,8 @@
 #   abi/TributaryInherited.json  what the deployable `Tributary` adds to it from OpenZeppelin
 #                                (constructor, ERC-721, AccessControl, Pausable, EIP-5267, errors)
 #   abi/Tributary.bin            `forge inspect Tributary bytecode`: creation bytecode, for deploying
+#   abi/testing/MockERC20.bin    creation bytecode of test/mocks/Tokens.sol:MockERC20, so the Rust
+#                                end-to-end tests pay in a real ERC-20 on anvil
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 cd "$ROOT"
@@ -34,9 +36,13 @@ const known = new Set(iface.map(key));
 process.stdout.write(JSON.stringify(full.filter((e) => !known.has(key(e))), null, 2) + '\n');
 EOF
 rm "$fresh/Tributary.full.json"
-grep -q '^0x[0-9a-f]\+$' "$fresh/Tributary.bin" || die "forge printed no bytecode for Tributary"
+mkdir -p "$fresh/testing"
+forge inspect MockERC20 bytecode >"$fresh/testing/MockERC20.bin"
+for bin in Tributary.bin testing/MockERC20.bin; do
+    grep -q '^0x[0-9a-f]\+$' "$fresh/$bin" || die "forge printed no bytecode for $bin"
+done
 
-files=(ITributary.json TributaryInherited.json Tributary.bin)
+files=(ITributary.json TributaryInherited.json Tributary.bin testing/MockERC20.bin)
 if $check; then
     stale=()
     for f in "${files[@]}"; do
@@ -45,7 +51,7 @@ if $check; then
     [ ${#stale[@]} -eq 0 ] || die "stale: ${stale[*]} (run scripts/abi.sh and commit abi/)"
     echo "abi/ matches the contracts" >&2
 else
-    mkdir -p abi
+    mkdir -p abi/testing
     for f in "${files[@]}"; do cp "$fresh/$f" "abi/$f"; done
     echo "wrote ${files[*]/#/abi/}" >&2
 fi

@@ -13,6 +13,7 @@ mod fetch;
 mod home;
 mod init;
 mod licences;
+mod manifest;
 mod output;
 mod progress;
 mod publish;
@@ -50,6 +51,10 @@ enum Command {
     ///
     /// Example: `tributary cid data/train.parquet`
     Cid(cid::Args),
+    /// Build a dataset's manifest from a folder (offline), and optionally its Croissant JSON-LD.
+    ///
+    /// Example: `tributary manifest ./pets --title Pets --out manifest.json --croissant pets.jsonld`
+    Manifest(manifest::Args),
     /// Hash a folder into a manifest, encrypt and store its files, sign and anchor it on-chain.
     ///
     /// Example: `tributary publish ./pets --title Pets --price 0.01 --payee 0xAb…=7 --payee 0xCd…=3`
@@ -111,6 +116,7 @@ fn run(cli: Cli) -> anyhow::Result<Outcome> {
     match &cli.command {
         Command::Cid(args) => cid::run(args, json),
         Command::Init(args) => init::run(args, dir, json),
+        Command::Manifest(args) => manifest::run(args, dir, json),
         Command::Publish(args) => {
             with_home(dir, async |home| publish::publish(args, home, json).await)
         }

@@ -254,7 +254,8 @@ pub(crate) async fn version(
     )
 }
 
-fn build_manifest(
+/// Hashes `folder` into a manifest (with progress) and writes it to `out` when given.
+pub(crate) fn build_manifest(
     info: DatasetInfo,
     folder: &Path,
     out: Option<&Path>,

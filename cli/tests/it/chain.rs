@@ -7,7 +7,7 @@ use std::{fs, path::Path};
 use alloy::primitives::{Address, B256, U256};
 use serde_json::Value;
 use tributary_core::chain::{Offer, OfferKind, Split};
-use tributary_testkit::{Anvil, account};
+use tributary_testkit::{Anvil, account, deploy_token, mint};
 
 use crate::support::{User, dataset, stderr, stdout};
 
@@ -366,6 +366,70 @@ async fn offers_and_splits_change_what_buyers_pay_and_who_is_paid() {
         stderr(&last).contains("at least one offer"),
         "{}",
         stderr(&last)
+    );
+}
+
+#[tokio::test]
+async fn buying_with_an_erc20_approves_pays_and_is_claimed_in_that_token() {
+    let world = World::start().await;
+    let admin = world.anvil.client(0).await;
+    let token = deploy_token(&admin, "USDC", 6).await;
+    admin
+        .tributary(world.contract)
+        .set_token_allowed(token, true)
+        .await
+        .expect("allow-list the token");
+    mint(
+        &admin,
+        token,
+        account(BUYER).address(),
+        U256::from(5_000_000u64),
+    )
+    .await;
+
+    let dir = tempfile::tempdir().expect("tempdir");
+    dataset(dir.path());
+    let creator = world.user(CREATOR);
+    let buyer = world.user(BUYER);
+    let folder = dir.path().join("dataset");
+    let token_arg = format!("{token:#x}");
+    creator.json(&[
+        "publish",
+        folder.to_str().expect("utf-8"),
+        "--title",
+        "Pets",
+        "--token",
+        &token_arg,
+        "--price",
+        "2000000",
+    ]);
+    let bought = buyer.json(&["buy", "1"]);
+    assert_eq!(bought["payment_token"], token_arg.as_str());
+    assert_eq!(bought["price"], "2000000");
+    // 2 USDC less the 2.5 % fee
+    let claimed = creator.json(&["claim"]);
+    assert_eq!(claimed["claims"][0]["amount"], "1950000");
+    assert_eq!(
+        claimed["claims"][0]["token"],
+        format!("units of {token_arg}")
+    );
+
+    // a price that is not a whole number of token units is refused before anything is sent
+    let bad = creator.run(&[
+        "publish",
+        folder.to_str().expect("utf-8"),
+        "--title",
+        "Pets",
+        "--token",
+        &token_arg,
+        "--price",
+        "1.5",
+    ]);
+    assert_eq!(bad.status.code(), Some(2));
+    assert!(
+        stderr(&bad).contains("whole number of token units"),
+        "{}",
+        stderr(&bad)
     );
 }
 

@@ -138,3 +138,59 @@ fn verify_of_a_missing_folder_is_a_one_line_error() {
     assert_eq!(output.status.code(), Some(2));
     assert!(stderr(&output).contains("/nonexistent/folder is not a folder"));
 }
+
+#[test]
+fn manifest_builds_what_verify_accepts_and_a_croissant_document() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    dataset(dir.path());
+    let (_, folder) = paths(dir.path());
+    let manifest_path = dir.path().join("built.json");
+    let croissant = dir.path().join("pets.jsonld");
+    let output = tributary(&[
+        "manifest",
+        &folder,
+        "--title",
+        "Pets",
+        "--wallet",
+        "0xfb6916095ca1df60bb79ce92ce3ea74c37c5d359",
+        "--out",
+        manifest_path.to_str().expect("utf-8"),
+        "--croissant",
+        croissant.to_str().expect("utf-8"),
+        "--json",
+    ]);
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    let report: Value = serde_json::from_str(&stdout(&output)).expect("JSON");
+    assert_eq!(report["files"], 3);
+
+    let verified = tributary(&[
+        "verify",
+        manifest_path.to_str().expect("utf-8"),
+        &folder,
+        "--json",
+    ]);
+    assert_eq!(verified.status.code(), Some(0), "{}", stderr(&verified));
+    let verified: Value = serde_json::from_str(&stdout(&verified)).expect("JSON");
+    assert_eq!(verified["manifest_hash"], report["manifest_sha256"]);
+
+    let jsonld: Value =
+        serde_json::from_str(&fs::read_to_string(&croissant).expect("read")).expect("JSON-LD");
+    assert_eq!(jsonld["name"], "Pets");
+
+    // without a wallet or a configured key there is no creator to name
+    let empty_home = tempfile::tempdir().expect("tempdir");
+    let refused = tributary(&[
+        "--home",
+        empty_home.path().to_str().expect("utf-8"),
+        "manifest",
+        &folder,
+        "--title",
+        "Pets",
+    ]);
+    assert_eq!(refused.status.code(), Some(2));
+    assert!(
+        stderr(&refused).contains("--wallet"),
+        "{}",
+        stderr(&refused)
+    );
+}

@@ -848,6 +848,12 @@ impl Tributary {
             .map_err(Error::contract)
     }
 
+    /// Allows or disallows an ERC-20 as a payment token (admin only).
+    pub async fn set_token_allowed(&self, token: Address, allowed: bool) -> Result<Confirmed<()>> {
+        self.confirm_unit(self.contract.setTokenAllowed(token, allowed))
+            .await
+    }
+
     /// Stops purchases, credit minting and spending (pauser role only).
     pub async fn pause(&self) -> Result<Confirmed<()>> {
         self.confirm_unit(self.contract.pause()).await
