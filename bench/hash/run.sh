@@ -33,41 +33,13 @@ target_dir=$(cargo metadata --format-version 1 --no-deps --manifest-path "$repo/
   python3 -c 'import json,sys; print(json.load(sys.stdin)["target_directory"])')
 ours="$target_dir/release/examples/hash"
 
-# Deterministic content: AES-256-CTR keystream over zeros (fast, incompressible).
 large="$work/large.bin"
 tree="$work/tree"
-if [ ! -f "$large" ] || [ "$(stat -c %s "$large")" -ne $((size_mib << 20)) ]; then
-  echo "generating $size_mib MiB..." >&2
-  # openssl dies of SIGPIPE when head has enough, so the pipeline "fails".
-  { openssl enc -aes-256-ctr -nosalt -pass pass:tributary -in /dev/zero 2>/dev/null || true; } |
-    head -c $((size_mib << 20)) >"$large"
-fi
+# shellcheck source=bench/lib/data.sh
+source "$repo/bench/lib/data.sh"
+make_large "$large" "$size_mib"
+make_tree "$large" "$tree" "$files"
 tree_size() { find "$tree" -type f -printf '%s\n' | awk '{s += $1} END {print s + 0}'; }
-if [ ! -d "$tree" ] || [ "$(find "$tree" -type f | wc -l)" -ne "$files" ] ||
-  [ "$(tree_size)" -ne $((size_mib << 20)) ]; then
-  echo "splitting it into $files files..." >&2
-  rm -rf "$tree"
-  # Sizes spread over 1:32 by a fixed LCG, scaled to sum to the large file's
-  # size exactly, in 20 sub-folders.
-  python3 - "$large" "$tree" "$files" <<'PY'
-import os, sys
-src, root, n = sys.argv[1], sys.argv[2], int(sys.argv[3])
-total = os.path.getsize(src)
-x, weights = 12345, []
-for _ in range(n):
-    x = (1103515245 * x + 12345) % 2**31
-    weights.append(1 + 31 * x / 2**31)
-scale = total / sum(weights)
-sizes = [int(w * scale) for w in weights]
-sizes[-1] += total - sum(sizes)
-with open(src, "rb") as f:
-    for i, size in enumerate(sizes):
-        folder = os.path.join(root, f"d{i % 20:02d}")
-        os.makedirs(folder, exist_ok=True)
-        with open(os.path.join(folder, f"f{i:05d}.bin"), "wb") as out:
-            out.write(f.read(size))
-PY
-fi
 cat "$large" >/dev/null
 find "$tree" -type f -print0 | xargs -0 cat >/dev/null
 tree_bytes=$(tree_size)
