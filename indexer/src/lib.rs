@@ -1,0 +1,11 @@
+#![doc = include_str!("../README.md")]
+
+pub mod api;
+pub mod config;
+pub mod db;
+mod error;
+pub mod events;
+pub mod sync;
+
+pub use error::{Error, Result};
+pub use sync::{BlockRef, Indexer, Step, SyncConfig, SyncStatus};

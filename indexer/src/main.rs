@@ -1,0 +1,160 @@
+//! `tributary-indexer`: mirrors the Tributary suite's events into PostgreSQL
+//! and serves them over HTTP. Settings come from flags or the environment
+//! (`tributary-indexer --help`).
+
+use std::{net::SocketAddr, path::PathBuf, time::Duration};
+
+use alloy::primitives::Address;
+use anyhow::{Context, Result};
+use clap::Parser;
+use tributary_indexer::{
+    Indexer, SyncConfig,
+    api::{self, AppState},
+    config::Deployment,
+    db,
+};
+
+/// Mirror the Tributary suite's events into PostgreSQL and serve them over HTTP.
+#[derive(Debug, Parser)]
+#[command(version)]
+struct Args {
+    /// PostgreSQL URL, e.g. postgres://user@127.0.0.1:5432/tributary (never logged).
+    #[arg(long, env = "DATABASE_URL", hide_env_values = true)]
+    database_url: String,
+
+    /// JSON-RPC URL of the chain's node (HTTP or HTTPS; never logged).
+    #[arg(
+        long,
+        env = "TRIBUTARY_RPC_URL",
+        hide_env_values = true,
+        default_value = "http://127.0.0.1:8545"
+    )]
+    rpc_url: String,
+
+    /// The Tributary contract. Default: `tributary` in the deployment file.
+    #[arg(long, env = "TRIBUTARY_CONTRACT")]
+    contract: Option<Address>,
+
+    /// The first block to index in a new database. Default: `blockNumber` in
+    /// the deployment file when the contract comes from it, else 0.
+    #[arg(long, env = "TRIBUTARY_START_BLOCK")]
+    start_block: Option<u64>,
+
+    /// Folder of deployment files (`<chainId>.json`, written by scripts/deploy.sh).
+    #[arg(long, env = "TRIBUTARY_DEPLOYMENTS", default_value = "deployments")]
+    deployments: PathBuf,
+
+    /// Blocks behind the head that count as final; a deeper reorg stops the indexer.
+    #[arg(long, env = "TRIBUTARY_FINALITY_DEPTH", default_value_t = 64)]
+    finality_depth: u64,
+
+    /// Address the HTTP API listens on (port 0: any free port; the chosen
+    /// address is printed on stdout as `listening on ADDR`).
+    #[arg(long, env = "TRIBUTARY_LISTEN", default_value = "127.0.0.1:8080")]
+    listen: SocketAddr,
+
+    /// Milliseconds between polls for new blocks once caught up.
+    #[arg(long, env = "TRIBUTARY_POLL_MS", default_value_t = 1000)]
+    poll_ms: u64,
+
+    /// Blocks per eth_getLogs at start (adapted as the node answers).
+    #[arg(long, env = "TRIBUTARY_INITIAL_RANGE", default_value_t = 1000)]
+    initial_range: u64,
+
+    /// Most blocks per eth_getLogs.
+    #[arg(long, env = "TRIBUTARY_MAX_RANGE", default_value_t = 10_000)]
+    max_range: u64,
+
+    /// Seconds before a JSON-RPC request counts as failed.
+    #[arg(long, env = "TRIBUTARY_RPC_TIMEOUT_SECS", default_value_t = 30)]
+    rpc_timeout_secs: u64,
+}
+
+#[tokio::main]
+async fn main() -> Result<()> {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    let args = Args::parse();
+
+    let pool = db::connect(&args.database_url)
+        .await
+        .context("connecting to the database")?;
+    db::migrate(&pool).await.context("migrating the database")?;
+
+    let (contract, start_block) = match args.contract {
+        Some(contract) => (contract, args.start_block.unwrap_or(0)),
+        None => {
+            // The chain id decides which deployment file applies.
+            let probe = tributary_core::chain::Client::connect(
+                &args.rpc_url,
+                None,
+                tributary_core::chain::Config::default(),
+            )
+            .await
+            .context("connecting to the node")?;
+            let deployment = Deployment::read(&args.deployments, probe.chain_id())?;
+            (
+                deployment.tributary,
+                args.start_block.unwrap_or(deployment.block_number),
+            )
+        }
+    };
+    let config = SyncConfig::new(contract, start_block)
+        .with_finality_depth(args.finality_depth)
+        .with_poll_interval(Duration::from_millis(args.poll_ms))
+        .with_ranges(args.initial_range, args.max_range)
+        .with_request_timeout(Duration::from_secs(args.rpc_timeout_secs.max(1)));
+    let mut indexer = Indexer::connect(pool.clone(), &args.rpc_url, config)
+        .await
+        .context("connecting to the node")?;
+    let meta = indexer.meta();
+    tracing::info!(
+        chain_id = meta.chain_id,
+        contract = %meta.contract,
+        start_block = meta.start_block,
+        "indexing"
+    );
+
+    let listener = tokio::net::TcpListener::bind(args.listen)
+        .await
+        .with_context(|| format!("listening on {}", args.listen))?;
+    let address = listener.local_addr()?;
+    // Tests and scripts read the port from this line.
+    println!("listening on {address}");
+    tracing::info!(%address, "HTTP API listening");
+    let app = api::router(AppState::new(pool, meta, indexer.status()));
+    let server = axum::serve(listener, app).with_graceful_shutdown(shutdown());
+
+    tokio::select! {
+        served = server => served.context("HTTP server")?,
+        synced = indexer.run() => synced.context("indexing stopped")?,
+    }
+    Ok(())
+}
+
+/// Resolves on Ctrl-C or SIGTERM.
+async fn shutdown() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = term => {},
+    }
+    tracing::info!("shutting down");
+}

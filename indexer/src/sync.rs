@@ -1,0 +1,689 @@
+//! Log sync: backfill in adaptive block ranges, then follow the head by
+//! polling; reorgs traced back by block hash and repaired in the same
+//! transaction that applies the new blocks.
+
+use std::{
+    sync::{
+        Arc,
+        atomic::{AtomicU64, Ordering},
+    },
+    time::{Duration, Instant},
+};
+
+use alloy::{
+    eips::BlockNumberOrTag,
+    primitives::{Address, B256},
+    providers::{DynProvider, Provider, ProviderBuilder},
+    rpc::types::{Filter, Log},
+};
+use futures_util::{StreamExt, TryStreamExt, stream};
+use sqlx::PgPool;
+use url::Url;
+
+use crate::{
+    db::{self, Commit, Meta, StoredBlock},
+    error::{Error, Result},
+};
+
+/// A block by number and hash.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct BlockRef {
+    /// Its number.
+    pub number: u64,
+    /// Its hash.
+    pub hash: B256,
+}
+
+/// How the indexer reads the chain.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct SyncConfig {
+    /// The Tributary contract whose logs are mirrored.
+    pub contract: Address,
+    /// The first block to read (the deployment block) when the database is new.
+    pub start_block: u64,
+    /// Blocks below `head - finality_depth` count as final: they are read in
+    /// large ranges and kept out of the reorg window. A reorg deeper than
+    /// this stops the indexer with [`Error::ReorgTooDeep`]. Default 64.
+    pub finality_depth: u64,
+    /// How long to wait between polls once caught up. Default 1 s.
+    pub poll_interval: Duration,
+    /// Blocks per `eth_getLogs` at start. Default 1 000.
+    pub initial_range: u64,
+    /// Most blocks per `eth_getLogs`. Default 10 000.
+    pub max_range: u64,
+    /// A range that returns more logs than this is halved for the next
+    /// request; one that returns fewer (quickly) is doubled. Default 10 000.
+    pub target_logs: usize,
+    /// Limit on each JSON-RPC request. Default 30 s.
+    pub request_timeout: Duration,
+    /// First wait after a failed step, doubled on each failure in a row. Default 250 ms.
+    pub min_backoff: Duration,
+    /// Longest wait after failures. Default 30 s.
+    pub max_backoff: Duration,
+    /// The chain the node must serve. Default: any.
+    pub chain_id: Option<u64>,
+}
+
+impl SyncConfig {
+    /// The defaults, for `contract` deployed at `start_block`.
+    pub fn new(contract: Address, start_block: u64) -> Self {
+        Self {
+            contract,
+            start_block,
+            finality_depth: 64,
+            poll_interval: Duration::from_secs(1),
+            initial_range: 1_000,
+            max_range: 10_000,
+            target_logs: 10_000,
+            request_timeout: Duration::from_secs(30),
+            min_backoff: Duration::from_millis(250),
+            max_backoff: Duration::from_secs(30),
+            chain_id: None,
+        }
+    }
+
+    /// This configuration with another finality depth.
+    pub fn with_finality_depth(mut self, depth: u64) -> Self {
+        self.finality_depth = depth;
+        self
+    }
+
+    /// This configuration, polling every `interval`.
+    pub fn with_poll_interval(mut self, interval: Duration) -> Self {
+        self.poll_interval = interval;
+        self
+    }
+
+    /// This configuration with other range bounds (both at least 1).
+    pub fn with_ranges(mut self, initial: u64, max: u64) -> Self {
+        self.max_range = max.max(1);
+        self.initial_range = initial.clamp(1, self.max_range);
+        self
+    }
+
+    /// This configuration with another per-request timeout.
+    pub fn with_request_timeout(mut self, timeout: Duration) -> Self {
+        self.request_timeout = timeout;
+        self
+    }
+
+    /// This configuration with other backoff bounds.
+    pub fn with_backoff(mut self, min: Duration, max: Duration) -> Self {
+        self.min_backoff = min;
+        self.max_backoff = max.max(min);
+        self
+    }
+
+    /// This configuration, requiring the node to serve `chain_id`.
+    pub fn with_chain_id(mut self, chain_id: u64) -> Self {
+        self.chain_id = Some(chain_id);
+        self
+    }
+}
+
+/// What the sync loop last saw, shared with the HTTP API. The indexed block
+/// itself is read from the database, where it is committed with its rows.
+#[derive(Debug)]
+pub struct SyncStatus {
+    head: AtomicU64,
+    reorgs: AtomicU64,
+}
+
+const UNKNOWN: u64 = u64::MAX;
+
+impl Default for SyncStatus {
+    fn default() -> Self {
+        Self {
+            head: AtomicU64::new(UNKNOWN),
+            reorgs: AtomicU64::new(0),
+        }
+    }
+}
+
+impl SyncStatus {
+    /// The node's head at the last poll, if any poll succeeded.
+    pub fn head(&self) -> Option<u64> {
+        Some(self.head.load(Ordering::Relaxed)).filter(|&head| head != UNKNOWN)
+    }
+
+    /// Reorgs repaired since start.
+    pub fn reorgs(&self) -> u64 {
+        self.reorgs.load(Ordering::Relaxed)
+    }
+}
+
+/// What one [`Indexer::step`] did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Step {
+    /// Blocks `from..=to` and their logs were committed.
+    Applied {
+        /// First block of the range.
+        from: u64,
+        /// Last block of the range, now the checkpoint.
+        to: u64,
+        /// Logs committed.
+        logs: usize,
+    },
+    /// A reorg was found: rows above `ancestor` were deleted and blocks
+    /// `ancestor + 1..=to` of the node's chain applied, in one transaction.
+    Reorged {
+        /// The last block both chains share.
+        ancestor: u64,
+        /// The checkpoint before the reorg.
+        replaced_to: u64,
+        /// The new checkpoint.
+        to: u64,
+        /// Logs committed for the new blocks.
+        logs: usize,
+    },
+    /// Nothing new: the checkpoint is the node's head.
+    Idle {
+        /// The node's head.
+        head: u64,
+    },
+    /// The node answered a head below the checkpoint, or does not know a
+    /// block it should: it lags (or restarted). Nothing is rolled back.
+    Lagging {
+        /// The node's head.
+        head: u64,
+        /// The checkpoint.
+        indexed: u64,
+    },
+}
+
+/// Mirrors one contract on one chain into one database.
+#[derive(Debug)]
+pub struct Indexer {
+    pool: PgPool,
+    provider: DynProvider,
+    config: SyncConfig,
+    meta: Meta,
+    range: u64,
+    status: Arc<SyncStatus>,
+}
+
+/// A range read from the node, checked and ready to commit.
+struct Fetched {
+    logs: Vec<Log>,
+    blocks: Vec<StoredBlock>,
+    /// The parent hash of the range's first block.
+    parent_hash: B256,
+    last: BlockRef,
+}
+
+impl Indexer {
+    /// Connects to the node at `rpc_url` (HTTP or HTTPS), reads its chain id
+    /// and claims `pool`'s database for this chain and contract (a database
+    /// written for another one is refused). Run [`db::migrate`] first.
+    pub async fn connect(pool: PgPool, rpc_url: &str, config: SyncConfig) -> Result<Self> {
+        let url =
+            Url::parse(rpc_url).map_err(|_| Error::Config("the RPC URL is not a URL".into()))?;
+        let provider = ProviderBuilder::new().connect_http(url).erased();
+        Self::new(pool, provider, config).await
+    }
+
+    /// [`connect`](Self::connect) with a provider of the caller's.
+    pub async fn new(pool: PgPool, provider: DynProvider, config: SyncConfig) -> Result<Self> {
+        if config.max_range == 0 || config.initial_range == 0 {
+            return Err(Error::Config("block ranges must be at least 1".into()));
+        }
+        let chain_id = timed(
+            config.request_timeout,
+            "eth_chainId",
+            provider.get_chain_id(),
+        )
+        .await?;
+        if let Some(expected) = config.chain_id
+            && expected != chain_id
+        {
+            return Err(Error::Config(format!(
+                "the node serves chain {chain_id}, not {expected}"
+            )));
+        }
+        let meta = db::claim(
+            &pool,
+            Meta {
+                chain_id,
+                contract: config.contract,
+                start_block: config.start_block,
+            },
+        )
+        .await?;
+        Ok(Self {
+            pool,
+            provider,
+            range: config.initial_range,
+            config,
+            meta,
+            status: Arc::default(),
+        })
+    }
+
+    /// The chain id the node serves.
+    pub fn chain_id(&self) -> u64 {
+        self.meta.chain_id
+    }
+
+    /// What the database mirrors.
+    pub fn meta(&self) -> Meta {
+        self.meta
+    }
+
+    /// The status shared with the HTTP API.
+    pub fn status(&self) -> Arc<SyncStatus> {
+        Arc::clone(&self.status)
+    }
+
+    /// The blocks the next `eth_getLogs` will ask for at most.
+    pub fn range(&self) -> u64 {
+        self.range
+    }
+
+    /// Runs for ever: steps, waits `poll_interval` when caught up, backs off
+    /// after errors that a retry may fix. Returns only an error that needs a
+    /// person ([`Error::retry_may_help`] false).
+    pub async fn run(&mut self) -> Result<()> {
+        self.run_until(|_| false).await.map(|_| ())
+    }
+
+    /// Steps until the checkpoint reaches the head the node reports
+    /// ([`Step::Idle`]), retrying as [`run`](Self::run) does; returns the
+    /// indexed block.
+    pub async fn catch_up(&mut self) -> Result<u64> {
+        match self
+            .run_until(|step| matches!(step, Step::Idle { .. }))
+            .await?
+        {
+            Step::Idle { head } => Ok(head),
+            _ => unreachable!("run_until returns the step that matched"),
+        }
+    }
+
+    async fn run_until(&mut self, done: impl Fn(&Step) -> bool) -> Result<Step> {
+        let mut backoff = self.config.min_backoff;
+        loop {
+            match self.step().await {
+                Ok(step) => {
+                    backoff = self.config.min_backoff;
+                    if done(&step) {
+                        return Ok(step);
+                    }
+                    match step {
+                        Step::Applied { .. } | Step::Reorged { .. } => {}
+                        Step::Idle { .. } => tokio::time::sleep(self.config.poll_interval).await,
+                        Step::Lagging { head, indexed } => {
+                            tracing::warn!(
+                                head,
+                                indexed,
+                                "the node is behind the checkpoint; waiting"
+                            );
+                            tokio::time::sleep(self.config.poll_interval).await;
+                        }
+                    }
+                }
+                Err(error) if error.retry_may_help() => {
+                    tracing::warn!(%error, retry_in = ?backoff, range = self.range, "sync step failed");
+                    tokio::time::sleep(backoff).await;
+                    backoff = (backoff * 2).min(self.config.max_backoff);
+                }
+                Err(error) => return Err(error),
+            }
+        }
+    }
+
+    /// One step: reads at most one range from the node and commits it with
+    /// the checkpoint, or repairs a reorg, or finds nothing to do.
+    pub async fn step(&mut self) -> Result<Step> {
+        let head = self.head().await?;
+        let mut conn = self.pool.acquire().await?;
+        let checkpoint = db::checkpoint(&mut conn).await?;
+        drop(conn);
+        let next = checkpoint.map_or(self.meta.start_block, |cp| cp.number + 1);
+
+        if let Some(cp) = checkpoint {
+            if head < cp.number {
+                // A head below ours is a lagging or restarted node, not a
+                // reorg: a reorg is only believed from a chain at least as long.
+                return Ok(Step::Lagging {
+                    head,
+                    indexed: cp.number,
+                });
+            }
+            if next > head {
+                // Caught up: the tip itself may have been replaced (same height).
+                return match self.block(cp.number).await? {
+                    None => Ok(Step::Lagging {
+                        head,
+                        indexed: cp.number,
+                    }),
+                    Some(block) if block.hash == cp.hash => Ok(Step::Idle { head }),
+                    Some(_) => self.reorg(cp, head).await,
+                };
+            }
+        } else if next > head {
+            return Ok(Step::Idle { head });
+        }
+
+        let safe = head.saturating_sub(self.config.finality_depth);
+        let started = Instant::now();
+        let fetched = if next <= safe {
+            // Final blocks: one big range, only its ends' headers.
+            let to = next.saturating_add(self.range - 1).min(safe);
+            self.fetch_final(next, to).await?
+        } else {
+            // The unfinalized window: every header, to link each block to its parent.
+            let to = next.saturating_add(self.window_range() - 1).min(head);
+            self.fetch_window(next, to).await?
+        };
+        let lagging = Step::Lagging {
+            head,
+            indexed: checkpoint.map_or(next.saturating_sub(1), |cp| cp.number),
+        };
+        let Some(mut fetched) = fetched else {
+            return Ok(lagging);
+        };
+        match checkpoint {
+            Some(cp) if fetched.parent_hash != cp.hash => return self.reorg(cp, head).await,
+            Some(_) => {}
+            // The first range: keep its parent too, so that a reorg of the
+            // start block itself finds a common ancestor.
+            None if next > 0 => match self.block(next - 1).await? {
+                Some(parent) if parent.hash == fetched.parent_hash => {
+                    fetched.blocks.insert(0, parent);
+                }
+                Some(_) => {
+                    return Err(Error::Inconsistent(format!(
+                        "block {next} does not descend from block {}: the chain moved",
+                        next - 1
+                    )));
+                }
+                None => return Ok(lagging),
+            },
+            None => {}
+        }
+        let (from, to, logs) = (next, fetched.last.number, fetched.logs.len());
+        self.commit(checkpoint, None, &fetched).await?;
+        self.adapt(to - from + 1, logs, started.elapsed());
+        tracing::debug!(from, to, logs, "applied");
+        Ok(Step::Applied { from, to, logs })
+    }
+
+    /// Finds the highest stored block the node still has, and replaces
+    /// everything above it with the node's blocks, in one transaction.
+    async fn reorg(&mut self, cp: BlockRef, head: u64) -> Result<Step> {
+        let window = db::window(&self.pool, cp.number).await?;
+        let mut ancestor = None;
+        for stored in &window {
+            match self.block(stored.number).await? {
+                // The node does not know a block below its own head: it lags.
+                None => {
+                    return Ok(Step::Lagging {
+                        head,
+                        indexed: cp.number,
+                    });
+                }
+                Some(block) if block.hash == stored.hash => {
+                    ancestor = Some(*stored);
+                    break;
+                }
+                Some(_) => {}
+            }
+        }
+        let Some(ancestor) = ancestor else {
+            return Err(Error::ReorgTooDeep {
+                checkpoint: cp.number,
+                lowest: window.last().map_or(cp.number, |block| block.number),
+                kept: window.len(),
+            });
+        };
+        // Re-apply at least up to the old checkpoint, so that the indexed
+        // block does not move back more than the reorg requires.
+        let from = ancestor.number + 1;
+        let to = from
+            .saturating_add(self.window_range() - 1)
+            .max(cp.number)
+            .min(head);
+        let Some(fetched) = self.fetch_window(from, to).await? else {
+            return Ok(Step::Lagging {
+                head,
+                indexed: cp.number,
+            });
+        };
+        if fetched.parent_hash != ancestor.hash {
+            return Err(Error::Inconsistent(format!(
+                "block {from} does not descend from block {} any more: the chain moved again",
+                ancestor.number
+            )));
+        }
+        let logs = fetched.logs.len();
+        self.commit(Some(cp), Some(ancestor.number), &fetched)
+            .await?;
+        self.status.reorgs.fetch_add(1, Ordering::Relaxed);
+        tracing::warn!(
+            ancestor = ancestor.number,
+            replaced_to = cp.number,
+            depth = cp.number - ancestor.number,
+            to = fetched.last.number,
+            "reorg repaired"
+        );
+        Ok(Step::Reorged {
+            ancestor: ancestor.number,
+            replaced_to: cp.number,
+            to: fetched.last.number,
+            logs,
+        })
+    }
+
+    async fn commit(
+        &self,
+        expected: Option<BlockRef>,
+        rollback_to: Option<u64>,
+        fetched: &Fetched,
+    ) -> Result<()> {
+        let keep_from = fetched
+            .last
+            .number
+            .saturating_sub(self.config.finality_depth);
+        db::commit(
+            &self.pool,
+            Commit {
+                expected,
+                rollback_to,
+                chain_id: self.meta.chain_id,
+                logs: &fetched.logs,
+                blocks: &fetched.blocks,
+                checkpoint: fetched.last,
+                prune_below: keep_from,
+            },
+        )
+        .await
+    }
+
+    /// Blocks per range inside the unfinalized window: every header is
+    /// fetched there, so never more than the window.
+    fn window_range(&self) -> u64 {
+        self.range.min(self.config.finality_depth.max(1))
+    }
+
+    /// Grows the range after a cheap success, shrinks it after a heavy one.
+    fn adapt(&mut self, span: u64, logs: usize, elapsed: Duration) {
+        if logs > self.config.target_logs {
+            self.range = (span / 2).max(1);
+        } else if span >= self.range
+            && logs <= self.config.target_logs / 2
+            && elapsed < Duration::from_secs(2)
+        {
+            self.range = self.range.saturating_mul(2).min(self.config.max_range);
+        }
+    }
+
+    /// Logs and the end headers of a final range. `None` if the node does
+    /// not know a block it should (it lags).
+    async fn fetch_final(&mut self, from: u64, to: u64) -> Result<Option<Fetched>> {
+        let Some(first) = self.block(from).await? else {
+            return Ok(None);
+        };
+        let logs = self.logs(from, to).await?;
+        let last = if to == from {
+            first
+        } else {
+            match self.block(to).await? {
+                Some(block) => block,
+                None => return Ok(None),
+            }
+        };
+        for log in &logs {
+            let at = crate::events::Position::of(log)?;
+            let expected = match at.block_number as u64 {
+                n if n == from => Some(first.hash),
+                n if n == to => Some(last.hash),
+                n if n < from || n > to => {
+                    return Err(Error::Inconsistent(format!(
+                        "a log of block {n} in the range {from}..={to}"
+                    )));
+                }
+                _ => None,
+            };
+            if expected.is_some_and(|hash| hash != at.block_hash) {
+                return Err(Error::Inconsistent(format!(
+                    "a log of block {} has another block hash than the block: the chain moved",
+                    at.block_number
+                )));
+            }
+        }
+        let mut blocks = vec![first];
+        if to != from {
+            blocks.push(last);
+        }
+        Ok(Some(Fetched {
+            logs,
+            parent_hash: first.parent_hash,
+            last: BlockRef {
+                number: last.number,
+                hash: last.hash,
+            },
+            blocks,
+        }))
+    }
+
+    /// Logs and every header of an unfinalized range, each block checked to
+    /// be the child of the one before and each log to belong to its block.
+    async fn fetch_window(&mut self, from: u64, to: u64) -> Result<Option<Fetched>> {
+        let provider = self.provider.clone();
+        let timeout = self.config.request_timeout;
+        let headers: Vec<Option<StoredBlock>> = stream::iter(from..=to)
+            .map(|number| block(&provider, timeout, number))
+            .buffered(8)
+            .try_collect()
+            .await?;
+        let Some(blocks) = headers.into_iter().collect::<Option<Vec<_>>>() else {
+            return Ok(None);
+        };
+        for pair in blocks.windows(2) {
+            if pair[1].parent_hash != pair[0].hash {
+                return Err(Error::Inconsistent(format!(
+                    "block {} is not the child of block {}: the chain moved",
+                    pair[1].number, pair[0].number
+                )));
+            }
+        }
+        let logs = self.logs(from, to).await?;
+        for log in &logs {
+            let at = crate::events::Position::of(log)?;
+            let number = at.block_number as u64;
+            let block = number
+                .checked_sub(from)
+                .and_then(|offset| blocks.get(offset as usize))
+                .ok_or_else(|| {
+                    Error::Inconsistent(format!(
+                        "a log of block {number} in the range {from}..={to}"
+                    ))
+                })?;
+            if block.hash != at.block_hash {
+                return Err(Error::Inconsistent(format!(
+                    "a log of block {number} has another block hash than the block: the chain moved"
+                )));
+            }
+        }
+        let (first, last) = (blocks[0], blocks[blocks.len() - 1]);
+        Ok(Some(Fetched {
+            logs,
+            parent_hash: first.parent_hash,
+            last: BlockRef {
+                number: last.number,
+                hash: last.hash,
+            },
+            blocks,
+        }))
+    }
+
+    /// `eth_getLogs` of the contract over `from..=to`. A failure halves the
+    /// range for the next attempt: providers refuse large ranges in many
+    /// ways (too many results, response too large, 413, 429, timeouts).
+    async fn logs(&mut self, from: u64, to: u64) -> Result<Vec<Log>> {
+        let filter = Filter::new()
+            .address(self.config.contract)
+            .from_block(from)
+            .to_block(to);
+        let result = timed(
+            self.config.request_timeout,
+            "eth_getLogs",
+            self.provider.get_logs(&filter),
+        )
+        .await;
+        if result.is_err() {
+            let span = to - from + 1;
+            self.range = (span / 2).max(1);
+        }
+        result
+    }
+
+    async fn head(&self) -> Result<u64> {
+        let head = timed(
+            self.config.request_timeout,
+            "eth_blockNumber",
+            self.provider.get_block_number(),
+        )
+        .await?;
+        self.status.head.store(head, Ordering::Relaxed);
+        Ok(head)
+    }
+
+    async fn block(&self, number: u64) -> Result<Option<StoredBlock>> {
+        block(&self.provider, self.config.request_timeout, number).await
+    }
+}
+
+async fn block(
+    provider: &DynProvider,
+    timeout: Duration,
+    number: u64,
+) -> Result<Option<StoredBlock>> {
+    let block = timed(
+        timeout,
+        "eth_getBlockByNumber",
+        provider
+            .get_block_by_number(BlockNumberOrTag::Number(number))
+            .hashes(),
+    )
+    .await?;
+    Ok(block.map(|block| StoredBlock {
+        number: block.header.number,
+        hash: block.header.hash,
+        parent_hash: block.header.parent_hash,
+        timestamp: block.header.timestamp,
+    }))
+}
+
+/// `request` with a time limit.
+async fn timed<T>(
+    timeout: Duration,
+    method: &'static str,
+    request: impl IntoFuture<Output = alloy::transports::TransportResult<T>>,
+) -> Result<T> {
+    match tokio::time::timeout(timeout, request).await {
+        Ok(result) => result.map_err(Error::rpc),
+        Err(_) => Err(Error::Timeout { method, timeout }),
+    }
+}

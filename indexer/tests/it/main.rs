@@ -1,0 +1,10 @@
+//! Integration tests of `tributary-indexer`, compiled as one binary. Every
+//! test starts what it needs: a fresh PostgreSQL database on 127.0.0.1:5432
+//! and its own anvil; a missing one fails the test, loudly.
+
+// Rows read back as tuples are spelled out where they are read.
+#![allow(clippy::type_complexity)]
+
+mod mirror;
+mod reorg;
+mod support;
