@@ -200,8 +200,17 @@ pub struct Indexer {
     config: SyncConfig,
     meta: Meta,
     range: u64,
+    /// The smallest span the node refused lately: growth stays below it, so
+    /// the range does not swing between accepted and refused sizes.
+    ceiling: Option<u64>,
+    /// Ranges committed since the last refusal; the ceiling is forgotten
+    /// after [`CEILING_MEMORY`] of them (a refusal may have been transient).
+    since_refusal: u32,
     status: Arc<SyncStatus>,
 }
+
+/// Successful ranges after which a refused span may be tried again.
+const CEILING_MEMORY: u32 = 100;
 
 /// A range read from the node, checked and ready to commit.
 struct Fetched {
@@ -254,6 +263,8 @@ impl Indexer {
             pool,
             provider,
             range: config.initial_range,
+            ceiling: None,
+            since_refusal: 0,
             config,
             meta,
             status: Arc::default(),
@@ -508,13 +519,25 @@ impl Indexer {
 
     /// Grows the range after a cheap success, shrinks it after a heavy one.
     fn adapt(&mut self, span: u64, logs: usize, elapsed: Duration) {
+        self.since_refusal = self.since_refusal.saturating_add(1);
+        if self.since_refusal >= CEILING_MEMORY {
+            self.ceiling = None;
+        }
         if logs > self.config.target_logs {
             self.range = (span / 2).max(1);
         } else if span >= self.range
             && logs <= self.config.target_logs / 2
             && elapsed < Duration::from_secs(2)
         {
-            self.range = self.range.saturating_mul(2).min(self.config.max_range);
+            let limit = self
+                .ceiling
+                .map_or(self.config.max_range, |ceiling| ceiling - 1)
+                .clamp(1, self.config.max_range);
+            self.range = self
+                .range
+                .saturating_mul(2)
+                .min(limit)
+                .max(self.range.min(limit));
         }
     }
 
@@ -632,9 +655,15 @@ impl Indexer {
             self.provider.get_logs(&filter),
         )
         .await;
-        if result.is_err() {
+        if let Err(error) = &result {
             let span = to - from + 1;
             self.range = (span / 2).max(1);
+            // Remember sizes the node refused; a rate limit or a dropped
+            // connection says nothing about size.
+            if refuses_size(error) {
+                self.ceiling = Some(self.ceiling.map_or(span, |ceiling| ceiling.min(span)));
+                self.since_refusal = 0;
+            }
         }
         result
     }
@@ -674,6 +703,22 @@ async fn block(
         parent_hash: block.header.parent_hash,
         timestamp: block.header.timestamp,
     }))
+}
+
+/// Whether a failed `eth_getLogs` says the range was too large: an answer
+/// with a JSON-RPC error (too many results, range too wide, response too
+/// large), HTTP 413, or no answer in time.
+fn refuses_size(error: &Error) -> bool {
+    use alloy::transports::{RpcError, TransportErrorKind};
+    match error {
+        Error::Timeout { .. } => true,
+        Error::Rpc(error) => match error.as_ref() {
+            RpcError::ErrorResp(_) => true,
+            RpcError::Transport(TransportErrorKind::HttpError(http)) => http.status == 413,
+            _ => false,
+        },
+        _ => false,
+    }
 }
 
 /// `request` with a time limit.

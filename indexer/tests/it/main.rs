@@ -6,5 +6,7 @@
 #![allow(clippy::type_complexity)]
 
 mod mirror;
+mod proxy;
 mod reorg;
+mod rpc;
 mod support;

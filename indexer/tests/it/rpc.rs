@@ -1,0 +1,172 @@
+//! What real providers do to an indexer: refuse large ranges, rate-limit,
+//! answer slowly, lag behind, or switch to a node of a reset chain. None of
+//! it may crash the sync, lose a log, or roll back committed blocks.
+
+use std::time::Duration;
+
+use tributary_indexer::{Error, Step, db};
+
+use crate::{
+    proxy::{Faults, Proxy},
+    support::{
+        Anvil, TestDb, activity, assert_mirror_equals_chain, catch_up, count, deploy, indexer,
+        register, test_config,
+    },
+};
+
+#[tokio::test]
+async fn range_errors_halve_the_range_until_the_node_accepts_it() {
+    let db = TestDb::create().await;
+    let pool = db.pool().await;
+    let anvil = Anvil::start();
+    let (tributary, deployed_at) = deploy(&anvil).await;
+    activity(&anvil, &tributary).await;
+    let proxy = Proxy::start(anvil.url()).await;
+    proxy.set(Faults {
+        max_log_span: Some(3),
+        ..Faults::default()
+    });
+
+    let config = test_config(tributary.address(), deployed_at).with_ranges(64, 64);
+    let mut indexer = indexer(&pool, &proxy.url, config).await;
+    catch_up(&mut indexer).await;
+    assert!(proxy.refused() > 0, "the node refused some ranges");
+    assert!(
+        indexer.range() <= 3,
+        "range {} after refusals",
+        indexer.range()
+    );
+    assert_mirror_equals_chain(&pool, &anvil, tributary.address()).await;
+}
+
+#[tokio::test]
+async fn rate_limits_and_timeouts_are_retried_with_backoff_without_losing_a_log() {
+    let db = TestDb::create().await;
+    let pool = db.pool().await;
+    let anvil = Anvil::start();
+    let (tributary, deployed_at) = deploy(&anvil).await;
+    activity(&anvil, &tributary).await;
+    let proxy = Proxy::start(anvil.url()).await;
+    // Every third eth_getLogs answers 429; ranges over 4 blocks never answer in time.
+    proxy.set(Faults {
+        rate_limit_every: Some(3),
+        slow_log_span: Some(4),
+        ..Faults::default()
+    });
+
+    let config = test_config(tributary.address(), deployed_at)
+        .with_ranges(32, 32)
+        .with_request_timeout(Duration::from_millis(500));
+    let mut indexer = indexer(&pool, &proxy.url, config).await;
+    catch_up(&mut indexer).await;
+    assert!(proxy.refused() > 0, "some requests were rate limited");
+    assert!(
+        indexer.range() <= 4,
+        "range {} after timeouts",
+        indexer.range()
+    );
+    assert_mirror_equals_chain(&pool, &anvil, tributary.address()).await;
+}
+
+#[tokio::test]
+async fn a_node_answering_an_older_head_rolls_nothing_back() {
+    let db = TestDb::create().await;
+    let pool = db.pool().await;
+    let anvil = Anvil::start();
+    let (tributary, deployed_at) = deploy(&anvil).await;
+    for n in 1..=5 {
+        register(&anvil, &tributary, n).await;
+    }
+    let proxy = Proxy::start(anvil.url()).await;
+    let mut indexer = indexer(
+        &pool,
+        &proxy.url,
+        test_config(tributary.address(), deployed_at),
+    )
+    .await;
+    let head = catch_up(&mut indexer).await;
+    let rows = count(&pool, "raw_logs").await;
+
+    // A node behind a load balancer that is three blocks behind.
+    proxy.set(Faults {
+        head: Some(head - 3),
+        blocks_up_to: Some(head - 3),
+        ..Faults::default()
+    });
+    for _ in 0..3 {
+        assert_eq!(
+            indexer.step().await.expect("step"),
+            Step::Lagging {
+                head: head - 3,
+                indexed: head
+            }
+        );
+    }
+    // One that reports the head but does not serve its block yet.
+    proxy.set(Faults {
+        blocks_up_to: Some(head - 1),
+        ..Faults::default()
+    });
+    assert!(matches!(
+        indexer.step().await.expect("step"),
+        Step::Lagging { .. }
+    ));
+    assert_eq!(
+        count(&pool, "raw_logs").await,
+        rows,
+        "nothing was rolled back"
+    );
+    assert_eq!(indexer.status().reorgs(), 0);
+
+    // Back in step: nothing to do, and new blocks are indexed as usual.
+    proxy.set(Faults::default());
+    assert_eq!(indexer.step().await.expect("step"), Step::Idle { head });
+    register(&anvil, &tributary, 6).await;
+    catch_up(&mut indexer).await;
+    assert_mirror_equals_chain(&pool, &anvil, tributary.address()).await;
+}
+
+#[tokio::test]
+async fn a_reset_chain_with_the_same_block_numbers_is_detected_by_hash() {
+    let db = TestDb::create().await;
+    let pool = db.pool().await;
+    let first = Anvil::start();
+    let (tributary, deployed_at) = deploy(&first).await;
+    for n in 1..=3 {
+        register(&first, &tributary, n).await;
+    }
+    let proxy = Proxy::start(first.url()).await;
+    let config = test_config(tributary.address(), deployed_at).with_finality_depth(4);
+    let mut indexer = indexer(&pool, &proxy.url, config).await;
+    let head = catch_up(&mut indexer).await;
+    let before = crate::support::raw_logs(&pool).await;
+
+    // A fresh anvil replays the same transactions: same contract address,
+    // same block numbers, other hashes (other timestamps).
+    let second = Anvil::start();
+    let (again, _) = deploy(&second).await;
+    assert_eq!(again.address(), tributary.address());
+    for n in 1..=3 {
+        register(&second, &again, n).await;
+    }
+    assert_eq!(second.head().await, head);
+    assert_ne!(second.block_hash(head).await, first.block_hash(head).await);
+    proxy.set(Faults {
+        upstream: Some(second.url().to_owned()),
+        ..Faults::default()
+    });
+
+    let error = indexer.step().await.expect_err("another chain");
+    assert!(matches!(error, Error::ReorgTooDeep { .. }), "{error}");
+    assert_eq!(
+        crate::support::raw_logs(&pool).await,
+        before,
+        "nothing changed"
+    );
+    let mut conn = pool.acquire().await.expect("connection");
+    let checkpoint = db::checkpoint(&mut conn)
+        .await
+        .expect("checkpoint")
+        .expect("set");
+    assert_eq!(checkpoint.hash, first.block_hash(head).await);
+}
