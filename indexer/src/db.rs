@@ -150,21 +150,34 @@ pub(crate) struct StoredBlock {
 
 /// What one transaction commits: an optional rollback, a range's logs and
 /// blocks, and the new checkpoint.
-pub(crate) struct Commit<'a> {
+pub(crate) struct Commit {
     /// The checkpoint the step read; the commit fails if another writer moved it.
     pub(crate) expected: Option<BlockRef>,
     /// Delete every row above this block first (a reorg's common ancestor).
     pub(crate) rollback_to: Option<u64>,
     pub(crate) chain_id: u64,
-    pub(crate) logs: &'a [Log],
-    pub(crate) blocks: &'a [StoredBlock],
+    pub(crate) logs: Vec<Log>,
+    pub(crate) blocks: Vec<StoredBlock>,
     pub(crate) checkpoint: BlockRef,
     /// Blocks below this number leave the window.
     pub(crate) prune_below: u64,
 }
 
 /// Commits `commit` in one transaction: all of it, or nothing.
-pub(crate) async fn commit(pool: &PgPool, commit: Commit<'_>) -> Result<()> {
+///
+/// The transaction runs in a task of its own, so that dropping the caller's
+/// future (a timeout, a shutdown) never abandons it half-way: sqlx cannot
+/// always roll back a transaction whose future was dropped (one dropped
+/// inside `BEGIN` stays open on its pooled connection, holding the
+/// checkpoint's row lock).
+pub(crate) async fn commit(pool: &PgPool, commit: Commit) -> Result<()> {
+    let pool = pool.clone();
+    tokio::spawn(async move { commit_now(&pool, commit).await })
+        .await
+        .map_err(|error| Error::Corrupt(format!("the commit task failed: {error}")))?
+}
+
+async fn commit_now(pool: &PgPool, commit: Commit) -> Result<()> {
     let mut tx = pool.begin().await?;
     // Lock the checkpoint row (or, for a first commit, make a concurrent first
     // commit fail on the singleton key) and compare.
@@ -187,11 +200,11 @@ pub(crate) async fn commit(pool: &PgPool, commit: Commit<'_>) -> Result<()> {
     if let Some(ancestor) = commit.rollback_to {
         rollback(&mut tx, ancestor).await?;
     }
-    insert_raw_logs(&mut tx, commit.chain_id, commit.logs).await?;
-    for log in commit.logs {
+    insert_raw_logs(&mut tx, commit.chain_id, &commit.logs).await?;
+    for log in &commit.logs {
         events::apply(&mut tx, log).await?;
     }
-    insert_blocks(&mut tx, commit.blocks).await?;
+    insert_blocks(&mut tx, &commit.blocks).await?;
     sqlx::query(
         "INSERT INTO checkpoint (block_number, block_hash, updated_at) VALUES ($1, $2, now())
          ON CONFLICT (singleton) DO UPDATE

@@ -414,7 +414,7 @@ impl Indexer {
             None => {}
         }
         let (from, to, logs) = (next, fetched.last.number, fetched.logs.len());
-        self.commit(checkpoint, None, &fetched).await?;
+        self.commit(checkpoint, None, fetched).await?;
         self.adapt(to - from + 1, logs, started.elapsed());
         tracing::debug!(from, to, logs, "applied");
         Ok(Step::Applied { from, to, logs })
@@ -468,20 +468,20 @@ impl Indexer {
             )));
         }
         let logs = fetched.logs.len();
-        self.commit(Some(cp), Some(ancestor.number), &fetched)
+        self.commit(Some(cp), Some(ancestor.number), fetched)
             .await?;
         self.status.reorgs.fetch_add(1, Ordering::Relaxed);
         tracing::warn!(
             ancestor = ancestor.number,
             replaced_to = cp.number,
             depth = cp.number - ancestor.number,
-            to = fetched.last.number,
+            to,
             "reorg repaired"
         );
         Ok(Step::Reorged {
             ancestor: ancestor.number,
             replaced_to: cp.number,
-            to: fetched.last.number,
+            to,
             logs,
         })
     }
@@ -490,7 +490,7 @@ impl Indexer {
         &self,
         expected: Option<BlockRef>,
         rollback_to: Option<u64>,
-        fetched: &Fetched,
+        fetched: Fetched,
     ) -> Result<()> {
         let keep_from = fetched
             .last
@@ -502,8 +502,8 @@ impl Indexer {
                 expected,
                 rollback_to,
                 chain_id: self.meta.chain_id,
-                logs: &fetched.logs,
-                blocks: &fetched.blocks,
+                logs: fetched.logs,
+                blocks: fetched.blocks,
                 checkpoint: fetched.last,
                 prune_below: keep_from,
             },

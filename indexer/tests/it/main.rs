@@ -5,7 +5,10 @@
 // Rows read back as tuples are spelled out where they are read.
 #![allow(clippy::type_complexity)]
 
+mod api;
+mod crash;
 mod mirror;
+mod process;
 mod proxy;
 mod reorg;
 mod rpc;

@@ -3,10 +3,12 @@
 //! misbehaves on request.
 
 use std::{
+    collections::HashMap,
     io::{BufRead, BufReader},
     path::{Path, PathBuf},
     process::{Child, Command, Stdio},
     sync::{
+        Mutex,
         atomic::{AtomicU64, Ordering},
         mpsc,
     },
@@ -80,6 +82,10 @@ impl TestDb {
         }
     }
 
+    pub(crate) fn url(&self) -> &str {
+        &self.url
+    }
+
     /// A pool on the database, migrated.
     pub(crate) async fn pool(&self) -> PgPool {
         let pool = db::connect(&self.url)
@@ -126,6 +132,8 @@ pub(crate) fn account(index: u32) -> Key {
 pub(crate) struct Anvil {
     child: Child,
     url: String,
+    /// Clients by account: building one costs about 150 ms (TLS roots).
+    clients: Mutex<HashMap<u32, Client>>,
 }
 
 impl Anvil {
@@ -165,6 +173,7 @@ impl Anvil {
         Self {
             child,
             url: format!("http://{address}"),
+            clients: Mutex::default(),
         }
     }
 
@@ -174,9 +183,19 @@ impl Anvil {
 
     /// A client signing with account `index`.
     pub(crate) async fn client(&self, index: u32) -> Client {
-        Client::connect(self.url(), Some(&account(index)), Config::default())
+        if let Some(client) = self.clients.lock().expect("clients").get(&index) {
+            return client.clone();
+        }
+        // anvil mines on each transaction: poll for receipts often.
+        let config = Config::default().with_poll_interval(Duration::from_millis(10));
+        let client = Client::connect(self.url(), Some(&account(index)), config)
             .await
-            .expect("connect to anvil")
+            .expect("connect to anvil");
+        self.clients
+            .lock()
+            .expect("clients")
+            .insert(index, client.clone());
+        client
     }
 
     /// A JSON-RPC call to anvil (its own methods: evm_mine, anvil_reorg, …).
@@ -452,11 +471,13 @@ pub(crate) async fn catch_up(indexer: &mut Indexer) -> u64 {
 // ---------------------------------------------------------------------- mirror checks
 
 /// `(block_hash, log_index, tx_hash, data)` of every raw log, in chain order.
-pub(crate) async fn raw_logs(pool: &PgPool) -> Vec<(B256, u64, B256, Vec<u8>)> {
+pub(crate) async fn raw_logs<'e>(
+    executor: impl sqlx::PgExecutor<'e>,
+) -> Vec<(B256, u64, B256, Vec<u8>)> {
     sqlx::query_as::<_, (Vec<u8>, i64, Vec<u8>, Vec<u8>)>(
         "SELECT block_hash, log_index, tx_hash, data FROM raw_logs ORDER BY block_number, log_index",
     )
-    .fetch_all(pool)
+    .fetch_all(executor)
     .await
     .expect("raw logs")
     .into_iter()
