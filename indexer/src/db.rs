@@ -174,7 +174,7 @@ pub(crate) async fn commit(pool: &PgPool, commit: Commit) -> Result<()> {
     let pool = pool.clone();
     tokio::spawn(async move { commit_now(&pool, commit).await })
         .await
-        .map_err(|error| Error::Corrupt(format!("the commit task failed: {error}")))?
+        .map_err(|error| Error::TaskFailed(error.to_string()))?
 }
 
 async fn commit_now(pool: &PgPool, commit: Commit) -> Result<()> {

@@ -94,6 +94,11 @@ pub enum Error {
     #[error("configuration: {0}")]
     Config(String),
 
+    /// The task committing a range panicked: a bug. Nothing was committed
+    /// unless the checkpoint says so.
+    #[error("the commit task failed: {0}")]
+    TaskFailed(String),
+
     /// A stored row does not have the expected shape (a 20-byte address, a
     /// 32-byte hash): the database was written by something else.
     #[error("database row: {0}")]
@@ -121,6 +126,7 @@ impl Error {
             | Self::ReorgTooDeep { .. }
             | Self::WrongDatabase { .. }
             | Self::Config(_)
+            | Self::TaskFailed(_)
             | Self::Corrupt(_) => false,
         }
     }
