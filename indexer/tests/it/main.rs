@@ -6,6 +6,7 @@
 #![allow(clippy::type_complexity)]
 
 mod api;
+mod config;
 mod crash;
 mod mirror;
 mod process;
