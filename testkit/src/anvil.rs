@@ -3,15 +3,21 @@
 //! A test that needs it fails, naming the fix, when it is missing: never skips.
 
 use std::{
+    collections::HashMap,
     io::{BufRead, BufReader},
     path::PathBuf,
     process::{Child, Command, Stdio},
-    sync::mpsc,
+    sync::{Mutex, mpsc},
     thread,
     time::Duration,
 };
 
-use alloy::primitives::Address;
+use alloy::{
+    primitives::{Address, B256},
+    providers::Provider,
+    rpc::types::{Filter, Log},
+};
+use serde_json::Value;
 use tributary_core::{
     chain::{Client, Config, Tributary},
     signing::Key,
@@ -31,6 +37,8 @@ pub fn account(index: u32) -> Key {
 pub struct Anvil {
     child: Child,
     url: String,
+    /// Clients by account: building one costs about 150 ms (TLS roots).
+    clients: Mutex<HashMap<u32, Client>>,
 }
 
 impl Anvil {
@@ -82,6 +90,7 @@ impl Anvil {
         Self {
             child,
             url: format!("http://{address}"),
+            clients: Mutex::default(),
         }
     }
 
@@ -90,9 +99,63 @@ impl Anvil {
         &self.url
     }
 
-    /// A client signing with anvil's account `index`.
+    /// A client signing with anvil's account `index` (one per account, reused).
     pub async fn client(&self, index: u32) -> Client {
-        self.client_with(&account(index), Config::default()).await
+        if let Some(client) = self.clients.lock().expect("clients").get(&index) {
+            return client.clone();
+        }
+        // anvil mines on each transaction: poll for receipts often.
+        let config = Config::default().with_poll_interval(Duration::from_millis(10));
+        let client = self.client_with(&account(index), config).await;
+        self.clients
+            .lock()
+            .expect("clients")
+            .insert(index, client.clone());
+        client
+    }
+
+    /// A JSON-RPC call to anvil (its own methods too: `evm_mine`, `anvil_reorg`, …).
+    pub async fn rpc(&self, method: &'static str, params: Value) -> Value {
+        self.client(0)
+            .await
+            .provider()
+            .raw_request::<_, Value>(method.into(), params)
+            .await
+            .unwrap_or_else(|error| panic!("{method}: {error}"))
+    }
+
+    /// The latest block number.
+    pub async fn head(&self) -> u64 {
+        self.client(0)
+            .await
+            .provider()
+            .get_block_number()
+            .await
+            .expect("head")
+    }
+
+    /// Every log of `contract`, as the node has them now.
+    pub async fn logs(&self, contract: Address) -> Vec<Log> {
+        let filter = Filter::new().address(contract).from_block(0);
+        self.client(0)
+            .await
+            .provider()
+            .get_logs(&filter)
+            .await
+            .expect("eth_getLogs")
+    }
+
+    /// The hash of block `number` on the node's chain.
+    pub async fn block_hash(&self, number: u64) -> B256 {
+        self.client(0)
+            .await
+            .provider()
+            .get_block_by_number(number.into())
+            .await
+            .expect("eth_getBlockByNumber")
+            .expect("the block exists")
+            .header
+            .hash
     }
 
     /// A client signing with `key`, waiting as `config` says.

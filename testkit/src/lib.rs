@@ -1,14 +1,16 @@
 //! Test support shared by the workspace's integration tests: real components started
-//! by the tests themselves (anvil, an ERC-20 on it), and repository paths.
+//! by the tests themselves (anvil, an ERC-20 on it, a PostgreSQL database), and repository paths.
 //!
 //! Tests fail loudly, naming the fix, when a component is missing; none is skipped.
 
 mod anvil;
+mod postgres;
 mod token;
 
 use std::path::{Path, PathBuf};
 
 pub use anvil::{Anvil, MNEMONIC, account};
+pub use postgres::TestDatabase;
 pub use token::{deploy_token, mint};
 
 /// The repository root (`testkit/..`).

@@ -2,250 +2,42 @@
 //! on it, activity that emits every kind of event, and a JSON-RPC proxy that
 //! misbehaves on request.
 
-use std::{
-    collections::HashMap,
-    io::{BufRead, BufReader},
-    path::{Path, PathBuf},
-    process::{Child, Command, Stdio},
-    sync::{
-        Mutex,
-        atomic::{AtomicU64, Ordering},
-        mpsc,
-    },
-    thread,
-    time::{Duration, SystemTime, UNIX_EPOCH},
-};
+use std::time::Duration;
 
 use alloy::{
     primitives::{Address, B256, U256, keccak256},
-    providers::Provider,
-    rpc::types::{Filter, Log},
+    rpc::types::Log,
 };
-use serde_json::Value;
-use sqlx::{Connection, PgConnection, PgPool};
+use sqlx::PgPool;
 use tributary_core::{
-    chain::{CREDITS, Client, Config, ETH, Offer, OfferKind, Split, Terms, Tributary},
+    chain::{CREDITS, ETH, Offer, OfferKind, Split, Terms, Tributary},
     signing::Key,
 };
 use tributary_indexer::{Indexer, SyncConfig, db};
-
-/// The repository root (`indexer/..`).
-pub(crate) fn repo_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
-}
+pub(crate) use tributary_testkit::{Anvil, account};
+use tributary_testkit::{MNEMONIC, TestDatabase};
 
 // ---------------------------------------------------------------------- PostgreSQL
 
-/// The server tests create their databases on; `TRIBUTARY_TEST_PG` overrides it.
-fn server_url() -> String {
-    std::env::var("TRIBUTARY_TEST_PG")
-        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432".into())
-}
-
-/// A fresh, empty database, dropped (with its connections) when this is dropped.
-pub(crate) struct TestDb {
-    name: String,
-    url: String,
-}
+/// A fresh database per test (see `tributary_testkit::TestDatabase`).
+pub(crate) struct TestDb(TestDatabase);
 
 impl TestDb {
     pub(crate) async fn create() -> Self {
-        static COUNTER: AtomicU64 = AtomicU64::new(0);
-        let nanos = SystemTime::now()
-            .duration_since(UNIX_EPOCH)
-            .expect("clock after 1970")
-            .subsec_nanos();
-        let name = format!(
-            "idx_test_{}_{}_{}",
-            std::process::id(),
-            nanos,
-            COUNTER.fetch_add(1, Ordering::Relaxed)
-        );
-        let server = server_url();
-        let mut admin = PgConnection::connect(&format!("{server}/postgres"))
-            .await
-            .unwrap_or_else(|error| {
-                panic!(
-                    "PostgreSQL is needed on {server} (trust auth, user postgres; or set \
-                     TRIBUTARY_TEST_PG): {error}"
-                )
-            });
-        // The name is generated above from digits and underscores only.
-        sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
-            .execute(&mut admin)
-            .await
-            .expect("create the test database");
-        admin.close().await.ok();
-        Self {
-            url: format!("{server}/{name}"),
-            name,
-        }
+        Self(TestDatabase::create().await)
     }
 
     pub(crate) fn url(&self) -> &str {
-        &self.url
+        self.0.url()
     }
 
     /// A pool on the database, migrated.
     pub(crate) async fn pool(&self) -> PgPool {
-        let pool = db::connect(&self.url)
+        let pool = db::connect(self.url())
             .await
             .expect("connect to the test database");
         db::migrate(&pool).await.expect("migrate");
         pool
-    }
-}
-
-impl Drop for TestDb {
-    fn drop(&mut self) {
-        let (server, name) = (server_url(), self.name.clone());
-        // Drop runs inside a test's runtime: use a thread with a runtime of its own.
-        let _ = thread::spawn(move || {
-            let runtime = tokio::runtime::Builder::new_current_thread()
-                .enable_all()
-                .build()
-                .expect("runtime");
-            runtime.block_on(async move {
-                if let Ok(mut admin) = PgConnection::connect(&format!("{server}/postgres")).await {
-                    let sql = format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)");
-                    let _ = sqlx::query(sqlx::AssertSqlSafe(sql))
-                        .execute(&mut admin)
-                        .await;
-                }
-            });
-        })
-        .join();
-    }
-}
-
-// ---------------------------------------------------------------------- anvil
-
-/// The mnemonic anvil derives its funded test accounts from (public: never for real funds).
-pub(crate) const MNEMONIC: &str = "test test test test test test test test test test test junk";
-
-/// Funded accounts at indices 0..10.
-pub(crate) fn account(index: u32) -> Key {
-    Key::from_mnemonic(MNEMONIC, index).expect("anvil's mnemonic derives keys")
-}
-
-/// A running anvil from `node_modules/.bin` (installed by `scripts/install.sh`), killed on drop.
-pub(crate) struct Anvil {
-    child: Child,
-    url: String,
-    /// Clients by account: building one costs about 150 ms (TLS roots).
-    clients: Mutex<HashMap<u32, Client>>,
-}
-
-impl Anvil {
-    pub(crate) fn start() -> Self {
-        let bin = repo_root().join("node_modules/.bin/anvil");
-        assert!(
-            bin.exists(),
-            "anvil is missing ({}): run scripts/install.sh to install Foundry from npm",
-            bin.display()
-        );
-        let mut child = Command::new(&bin)
-            .args(["--port", "0", "--host", "127.0.0.1"])
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap_or_else(|err| panic!("cannot start {}: {err}", bin.display()));
-        let stdout = child.stdout.take().expect("piped stdout");
-        // anvil prints "Listening on 127.0.0.1:PORT" once ready, then logs every
-        // request: keep draining its output so it never blocks on a full pipe.
-        let (ready, address) = mpsc::channel();
-        thread::spawn(move || {
-            let mut ready = Some(ready);
-            for line in BufReader::new(stdout).lines() {
-                let Ok(line) = line else { break };
-                if let Some(address) = line.strip_prefix("Listening on ")
-                    && let Some(ready) = ready.take()
-                {
-                    let _ = ready.send(address.trim().to_owned());
-                }
-            }
-        });
-        let Ok(address) = address.recv_timeout(Duration::from_secs(30)) else {
-            let _ = child.kill();
-            let _ = child.wait();
-            panic!("anvil did not start listening within 30 s");
-        };
-        Self {
-            child,
-            url: format!("http://{address}"),
-            clients: Mutex::default(),
-        }
-    }
-
-    pub(crate) fn url(&self) -> &str {
-        &self.url
-    }
-
-    /// A client signing with account `index`.
-    pub(crate) async fn client(&self, index: u32) -> Client {
-        if let Some(client) = self.clients.lock().expect("clients").get(&index) {
-            return client.clone();
-        }
-        // anvil mines on each transaction: poll for receipts often.
-        let config = Config::default().with_poll_interval(Duration::from_millis(10));
-        let client = Client::connect(self.url(), Some(&account(index)), config)
-            .await
-            .expect("connect to anvil");
-        self.clients
-            .lock()
-            .expect("clients")
-            .insert(index, client.clone());
-        client
-    }
-
-    /// A JSON-RPC call to anvil (its own methods: evm_mine, anvil_reorg, …).
-    pub(crate) async fn rpc(&self, method: &'static str, params: Value) -> Value {
-        let client = self.client(0).await;
-        client
-            .provider()
-            .raw_request::<_, Value>(method.into(), params)
-            .await
-            .unwrap_or_else(|error| panic!("{method}: {error}"))
-    }
-
-    pub(crate) async fn head(&self) -> u64 {
-        self.client(0)
-            .await
-            .provider()
-            .get_block_number()
-            .await
-            .expect("head")
-    }
-
-    /// Every log of `contract`, as the node has them now.
-    pub(crate) async fn logs(&self, contract: Address) -> Vec<Log> {
-        let filter = Filter::new().address(contract).from_block(0);
-        self.client(0)
-            .await
-            .provider()
-            .get_logs(&filter)
-            .await
-            .expect("eth_getLogs")
-    }
-
-    /// The hash of block `number` on the node's chain.
-    pub(crate) async fn block_hash(&self, number: u64) -> B256 {
-        self.client(0)
-            .await
-            .provider()
-            .get_block_by_number(number.into())
-            .await
-            .expect("eth_getBlockByNumber")
-            .expect("the block exists")
-            .header
-            .hash
-    }
-}
-
-impl Drop for Anvil {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
     }
 }
 
