@@ -5,7 +5,6 @@ import {ITributary} from "./interfaces/ITributary.sol";
 import {ITributaryRegistry} from "./interfaces/ITributaryRegistry.sol";
 import {Licences} from "./modules/Licences.sol";
 import {Registry} from "./modules/Registry.sol";
-import {ERC721} from "@openzeppelin/contracts/token/ERC721/ERC721.sol";
 import {EIP712} from "@openzeppelin/contracts/utils/cryptography/EIP712.sol";
 
 /// @title Tributary: the creator payment layer for AI training data (Solidity build)
@@ -19,10 +18,7 @@ contract Tributary is Licences, ITributary {
     /// @param admin Receives `DEFAULT_ADMIN_ROLE` (grants the other roles).
     /// @param treasury Receives protocol fees.
     /// @param feeBps Protocol fee in basis points, at most `MAX_FEE_BPS`.
-    constructor(address admin, address treasury, uint16 feeBps)
-        ERC721("Tributary Licence", "TRIBL")
-        EIP712("Tributary", "1")
-    {
+    constructor(address admin, address treasury, uint16 feeBps) EIP712("Tributary", "1") {
         _grantRole(DEFAULT_ADMIN_ROLE, admin);
         _setProtocolFee(feeBps, treasury);
     }

@@ -4,8 +4,8 @@
 #   scripts/abi.sh --check   fail if the committed abi/ differs from what forge compiles now
 # Files (see abi/README.md):
 #   abi/ITributary.json          `forge inspect ITributary abi --json`: the interfaces, the source of truth
-#   abi/TributaryInherited.json  what the deployable `Tributary` adds to it from OpenZeppelin
-#                                (constructor, ERC-721, AccessControl, Pausable, EIP-5267, errors)
+#   abi/TributaryInherited.json  what the deployable `Tributary` adds to it (OpenZeppelin, Solady)
+#                                (constructor, ERC-721, AccessControl, pause, EIP-5267, errors)
 #   abi/Tributary.bin            `forge inspect Tributary bytecode`: creation bytecode, for deploying
 #   abi/testing/MockERC20.bin    creation bytecode of test/mocks/Tokens.sol:MockERC20, so the Rust
 #                                end-to-end tests pay in a real ERC-20 on anvil

@@ -356,7 +356,7 @@ contract CreditsTest is TributaryTest {
         (uint256 id, Terms memory terms) = _creditDataset(price);
         _mint(PAYMENT, cardBuyer, amount);
         uint256 fee = _fee(price);
-        uint256 expectedTokenId = 1;
+        uint256 expectedTokenId = _tokenId(id, 1, 1);
         vm.expectEmit(address(suite));
         emit ITributaryCredits.CreditsSpent(PAYMENT, expectedTokenId, price);
         vm.expectEmit(address(suite));
@@ -691,6 +691,25 @@ contract CreditsTest is TributaryTest {
             vm.assertEq(record.spent, entry.spent, "record spent");
             vm.assertEq(record.reversed, entry.reversed, "record reversed");
         }
+    }
+
+    /// Flagging sets one bit beside the licence's other facts, which stay as issued.
+    function testFlaggingKeepsTheLicenceTerms() public {
+        (uint256 id, Terms memory terms) = _register(_split(creator), _offers(_offer(PRICE, CREDITS, 30 days, true)));
+        _mint(PAYMENT, cardBuyer, PRICE);
+        uint256 tokenId = _spend(cardBuyer, PAYMENT, id, terms, cardBuyer);
+        Licence memory before = suite.licence(tokenId);
+        vm.prank(relayer);
+        suite.reverseCredits(PAYMENT);
+        Licence memory flagged = suite.licence(tokenId);
+        vm.assertTrue(!before.flagged && flagged.flagged, "flagged");
+        vm.assertEq(flagged.datasetId, before.datasetId, "dataset");
+        vm.assertEq(flagged.version, before.version, "version");
+        vm.assertEq(flagged.expiresAt, block.timestamp + 30 days, "expiry");
+        vm.assertTrue(flagged.kind == OfferKind.OneOff && flagged.transferable, "kind, transferable");
+        vm.assertEq(flagged.royaltyBps, 0, "royalty");
+        vm.assertEq(suite.ownerOf(tokenId), cardBuyer, "holder");
+        vm.assertEq(suite.licensedUntil(cardBuyer, id), block.timestamp + 30 days, "index");
     }
 
     struct Ledger {

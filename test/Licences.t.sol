@@ -11,10 +11,10 @@ import {HookToken, MockERC20} from "./mocks/Tokens.sol";
 import {TributaryTest} from "./utils/TributaryTest.sol";
 import {vm} from "./utils/Vm.sol";
 import {IAccessControl} from "@openzeppelin/contracts/access/IAccessControl.sol";
-import {IERC721Errors} from "@openzeppelin/contracts/interfaces/draft-IERC6093.sol";
 import {IERC721} from "@openzeppelin/contracts/token/ERC721/IERC721.sol";
 import {Pausable} from "@openzeppelin/contracts/utils/Pausable.sol";
 import {ReentrancyGuardTransient} from "@openzeppelin/contracts/utils/ReentrancyGuardTransient.sol";
+import {ERC721} from "solady/tokens/ERC721.sol";
 
 contract LicencesTest is TributaryTest {
     uint64 internal constant PERPETUAL = type(uint64).max;
@@ -40,12 +40,12 @@ contract LicencesTest is TributaryTest {
             terms.splitHash, address(0), id, buyer, 1 ether - _fee(1 ether), _fee(1 ether)
         );
         vm.expectEmit(true, true, true, true, address(suite));
-        emit ITributaryLicences.LicenceIssued(1, id, buyer, offerHash, 1, PERPETUAL, bytes32(0));
+        emit ITributaryLicences.LicenceIssued(_tokenId(id, 1, 1), id, buyer, offerHash, 1, PERPETUAL, bytes32(0));
         vm.expectEmit(true, true, true, true, address(suite));
-        emit IERC721.Transfer(address(0), buyer, 1);
+        emit IERC721.Transfer(address(0), buyer, _tokenId(id, 1, 1));
         uint256 tokenId = _buy(buyer, id, terms, 0, 1 ether);
 
-        vm.assertEq(tokenId, 1, "token id");
+        vm.assertEq(tokenId, _tokenId(id, 1, 1), "token id: dataset, version, serial");
         vm.assertEq(suite.ownerOf(tokenId), buyer, "owner");
         vm.assertTrue(suite.isLicensed(buyer, id), "licensed");
         vm.assertFalse(suite.isLicensed(other, id), "others are not");
@@ -307,8 +307,207 @@ contract LicencesTest is TributaryTest {
     }
 
     function testRefreshUnknownTokenReverts() public {
-        vm.expectRevert(abi.encodeWithSelector(IERC721Errors.ERC721NonexistentToken.selector, 42));
+        vm.expectRevert(ERC721.TokenDoesNotExist.selector);
         suite.refreshLicence(42);
+    }
+
+    // ------------------------------------------------------------------ storage layout edges
+
+    /// Token ids are `datasetId << 192 | version << 160 | serial`, the serial counting every
+    /// licence issued.
+    function testTokenIdsCarryDatasetVersionAndSerial() public {
+        (uint256 a, Terms memory termsA) = _registerSimple(1 ether);
+        (uint256 b, Terms memory termsB) = _registerSimple(2 ether);
+        vm.prank(creator);
+        suite.publishVersion(b, keccak256("v2"), "ipfs://v2");
+        vm.assertEq(_buy(buyer, a, termsA, 0, 1 ether), _tokenId(a, 1, 1), "first licence");
+        vm.assertEq(_buy(buyer, b, termsB, 0, 2 ether), _tokenId(b, 2, 2), "serials count across datasets");
+        vm.assertEq(_buy(buyer, a, termsA, 0, 1 ether), _tokenId(a, 1, 3), "third");
+        Licence memory licence = suite.licence(_tokenId(b, 2, 2));
+        vm.assertEq(licence.datasetId, b, "dataset from the id");
+        vm.assertEq(licence.version, 2, "version from the id");
+        vm.assertEq(suite.balanceOf(buyer), 3, "balance beside the index");
+    }
+
+    /// Every field of the token's extra data at its widest, through purchase, views and transfer.
+    function testLicenceFieldsAtTheirWidest() public {
+        uint64 expiresAt = type(uint64).max - 1; // the latest expiry short of perpetual
+        Offer memory offer = _offer(1 ether, address(0), uint64(expiresAt - block.timestamp), true);
+        (offer.kind, offer.royaltyBps) = (OfferKind.RoyaltyLinked, 10_000);
+        (uint256 id, Terms memory terms) = _register(_split(creator), _offers(offer));
+        uint256 tokenId = _buy(buyer, id, terms, 0, 1 ether);
+        Licence memory licence = suite.licence(tokenId);
+        vm.assertEq(licence.expiresAt, expiresAt, "expiry");
+        vm.assertEq(licence.royaltyBps, 10_000, "royalty bps");
+        vm.assertTrue(licence.kind == OfferKind.RoyaltyLinked, "kind");
+        vm.assertTrue(licence.transferable && !licence.flagged, "flags");
+        vm.assertEq(suite.licensedUntil(buyer, id), expiresAt, "index");
+        vm.prank(buyer);
+        suite.transferFrom(buyer, other, tokenId);
+        vm.assertEq(suite.licensedUntil(other, id), expiresAt, "moved with the token");
+        vm.assertEq(suite.licensedUntil(buyer, id), 0, "left the seller");
+        vm.assertEq(suite.licence(tokenId).expiresAt, expiresAt, "unchanged by the transfer");
+        vm.prank(other);
+        vm.assertEq(suite.reportRevenue{value: 0}(tokenId, 0, bytes32(0), terms), 0, "royalty-linked");
+    }
+
+    /// The largest dataset id fits the token id and the holder's aux; the next one is refused.
+    function testMaxDatasetId() public {
+        bytes32 countSlot = bytes32(uint256(9)); // Registry._datasetCount (forge inspect Tributary storageLayout)
+        vm.store(address(suite), countSlot, bytes32(uint256(type(uint64).max - 1)));
+        vm.assertEq(suite.datasetCount(), type(uint64).max - 1, "count slot");
+        (uint256 id, Terms memory terms) = _registerSimple(1 ether);
+        vm.assertEq(id, type(uint64).max, "the last dataset id");
+        uint256 tokenId = _buy(buyer, id, terms, 0, 1 ether);
+        vm.assertEq(tokenId, _tokenId(id, 1, 1), "token id");
+        vm.assertEq(suite.licence(tokenId).datasetId, type(uint64).max, "dataset from the id");
+        vm.assertTrue(suite.isLicensed(buyer, id), "indexed in the aux");
+        vm.assertFalse(suite.isLicensed(buyer, id - 1), "not another dataset");
+        vm.assertEq(suite.balanceOf(buyer), 1, "balance");
+        vm.expectRevert(abi.encodeWithSignature("Panic(uint256)", 0x11));
+        vm.prank(creator);
+        suite.register(keccak256("one too many"), "ipfs://x", _split(creator), _offers(_ethOffer(1)));
+    }
+
+    /// The serial is a checked 64-bit counter in the settings slot: the last one is issued, the
+    /// next purchase reverts, and the slot's other settings are untouched.
+    function testSerialOverflowReverts() public {
+        (uint256 id, Terms memory terms) = _registerSimple(1 ether);
+        bytes32 settingsSlot = bytes32(uint256(1)); // TributaryBase._settings
+        uint256 word = uint256(vm.load(address(suite), settingsSlot));
+        vm.assertEq(address(uint160(word)), treasury, "settings slot");
+        vm.store(address(suite), settingsSlot, bytes32(word | uint256(type(uint64).max - 1) << 184));
+        vm.assertEq(_buy(buyer, id, terms, 0, 1 ether), _tokenId(id, 1, type(uint64).max), "the last serial");
+        vm.expectRevert(abi.encodeWithSignature("Panic(uint256)", 0x11));
+        _buy(buyer, id, terms, 0, 1 ether);
+        (uint16 bps, address feeTo) = suite.protocolFee();
+        vm.assertTrue(bps == FEE_BPS && feeTo == treasury && !suite.paused(), "settings intact");
+    }
+
+    /// A holder's first dataset is indexed beside their ERC-721 balance (aux), later ones in a
+    /// mapping; both behave alike through purchases, transfers and refreshes, and the balance
+    /// stays right.
+    function testHolderIndexInAuxAndMapping() public {
+        Offer[] memory offers = _offers(_offer(1 ether, address(0), 0, true), _offer(1 ether, address(0), 1 days, true));
+        (uint256 a, Terms memory termsA) = _register(_split(creator), offers);
+        (uint256 b, Terms memory termsB) = _register(_split(creator), offers);
+        uint256 dayLater = block.timestamp + 1 days;
+        uint256 perpetualA = _buy(buyer, a, termsA, 0, 1 ether); // claims buyer's aux for a
+        uint256 perpetualB = _buy(buyer, b, termsB, 0, 1 ether); // mapping
+        uint256 dayA = _buy(buyer, a, termsA, 1, 1 ether);
+        uint256 dayB = _buy(buyer, b, termsB, 1, 1 ether);
+        vm.assertEq(suite.licensedUntil(buyer, a), PERPETUAL, "a in the aux");
+        vm.assertEq(suite.licensedUntil(buyer, b), PERPETUAL, "b in the mapping");
+        vm.assertEq(suite.balanceOf(buyer), 4, "balance");
+
+        // Selling the longest of each under-states until refreshed, in both places.
+        vm.startPrank(buyer);
+        suite.transferFrom(buyer, other, perpetualB); // claims other's aux for b
+        suite.transferFrom(buyer, other, perpetualA); // other's a: mapping
+        vm.stopPrank();
+        vm.assertFalse(suite.isLicensed(buyer, a) || suite.isLicensed(buyer, b), "under-stated");
+        suite.refreshLicence(dayA);
+        suite.refreshLicence(dayB);
+        vm.assertEq(suite.licensedUntil(buyer, a), dayLater, "a refreshed");
+        vm.assertEq(suite.licensedUntil(buyer, b), dayLater, "b refreshed");
+        vm.assertEq(suite.licensedUntil(other, a), PERPETUAL, "other's a");
+        vm.assertEq(suite.licensedUntil(other, b), PERPETUAL, "other's b");
+        vm.assertEq(suite.balanceOf(buyer), 2, "seller balance");
+        vm.assertEq(suite.balanceOf(other), 2, "buyer balance");
+
+        // Back again: other's entries empty, the aux stays claimed by b.
+        vm.startPrank(other);
+        suite.transferFrom(other, buyer, perpetualA);
+        suite.transferFrom(other, buyer, perpetualB);
+        vm.stopPrank();
+        vm.assertEq(suite.licensedUntil(other, a), 0, "other's a emptied");
+        vm.assertEq(suite.licensedUntil(other, b), 0, "other's b emptied");
+        vm.assertEq(suite.licensedUntil(buyer, a), PERPETUAL, "buyer's a");
+        vm.assertEq(suite.licensedUntil(buyer, b), PERPETUAL, "buyer's b");
+        uint256 again = _buy(buyer, a, termsA, 1, 1 ether);
+        vm.prank(buyer);
+        suite.transferFrom(buyer, other, again);
+        vm.assertEq(suite.licensedUntil(other, a), dayLater, "other's a, in the mapping again");
+        vm.assertEq(suite.balanceOf(other), 1, "balance");
+
+        // Equal expiries count in the aux too.
+        vm.warp(dayLater);
+        vm.assertFalse(suite.isLicensed(other, a), "expired at the exact second");
+        vm.assertTrue(suite.isLicensed(buyer, a) && suite.isLicensed(buyer, b), "perpetual still");
+    }
+
+    /// Solady's transfer and approve functions are payable; the suite refuses ETH with them.
+    function testTransferAndApproveRefuseEth() public {
+        (uint256 id, Terms memory terms) = _register(_split(creator), _offers(_offer(1 ether, address(0), 0, true)));
+        uint256 tokenId = _buy(buyer, id, terms, 0, 1 ether);
+        bytes memory wrongPayment = abi.encodeWithSelector(ITributarySplits.WrongPayment.selector, 0, 1);
+        vm.expectRevert(wrongPayment);
+        vm.prank(buyer);
+        suite.transferFrom{value: 1}(buyer, other, tokenId);
+        vm.expectRevert(wrongPayment);
+        vm.prank(buyer);
+        suite.safeTransferFrom{value: 1}(buyer, other, tokenId);
+        vm.expectRevert(wrongPayment);
+        vm.prank(buyer);
+        suite.safeTransferFrom{value: 1}(buyer, other, tokenId, "");
+        vm.expectRevert(wrongPayment);
+        vm.prank(buyer);
+        suite.approve{value: 1}(other, tokenId);
+        vm.assertEq(address(suite).balance, 1 ether, "only the price held");
+    }
+
+    /// Refused transfers leave the holder index alone, whichever ERC-721 check refuses them; an
+    /// approved operator moves the licence.
+    function testRefusedTransfersKeepTheIndex() public {
+        (uint256 id, Terms memory terms) = _register(_split(creator), _offers(_offer(1 ether, address(0), 0, true)));
+        uint256 tokenId = _buy(buyer, id, terms, 0, 1 ether);
+        vm.expectRevert(ERC721.NotOwnerNorApproved.selector);
+        vm.prank(other);
+        suite.transferFrom(buyer, other, tokenId);
+        vm.expectRevert(ERC721.TransferFromIncorrectOwner.selector);
+        vm.prank(buyer);
+        suite.transferFrom(other, buyer, tokenId);
+        vm.expectRevert(ERC721.TransferToZeroAddress.selector);
+        vm.prank(buyer);
+        suite.transferFrom(buyer, address(0), tokenId);
+        vm.expectRevert(ERC721.TokenDoesNotExist.selector);
+        vm.prank(buyer);
+        suite.transferFrom(buyer, other, tokenId + 1);
+        vm.assertEq(suite.licensedUntil(buyer, id), PERPETUAL, "still indexed");
+        vm.assertFalse(suite.isLicensed(other, id), "nobody else");
+
+        vm.prank(buyer);
+        suite.approve(other, tokenId);
+        vm.prank(other);
+        suite.transferFrom(buyer, other, tokenId);
+        vm.assertTrue(suite.isLicensed(other, id) && !suite.isLicensed(buyer, id), "moved by the operator");
+    }
+
+    /// The pause flag shares the settings slot with the fee, the treasury and the serial.
+    function testPauseSwitch() public {
+        (uint256 id, Terms memory terms) = _registerSimple(1 ether);
+        _buy(buyer, id, terms, 0, 1 ether);
+        vm.expectRevert(Pausable.ExpectedPause.selector);
+        vm.prank(pauser);
+        suite.unpause();
+        vm.expectEmit(address(suite));
+        emit Pausable.Paused(pauser);
+        vm.prank(pauser);
+        suite.pause();
+        vm.assertTrue(suite.paused(), "paused");
+        vm.expectRevert(Pausable.EnforcedPause.selector);
+        vm.prank(pauser);
+        suite.pause();
+        vm.prank(admin);
+        suite.setProtocolFee(100, other);
+        vm.assertTrue(suite.paused(), "a fee change keeps the pause");
+        vm.expectEmit(address(suite));
+        emit Pausable.Unpaused(pauser);
+        vm.prank(pauser);
+        suite.unpause();
+        (uint16 bps, address feeTo) = suite.protocolFee();
+        vm.assertTrue(bps == 100 && feeTo == other && !suite.paused(), "settings");
+        vm.assertEq(_buy(buyer, id, terms, 0, 1 ether), _tokenId(id, 1, 2), "the serial went on");
     }
 
     // ------------------------------------------------------------------ custom deals
@@ -319,7 +518,9 @@ contract LicencesTest is TributaryTest {
         (uint256 id, Terms memory terms) = _register(_split(creator), _offers(offer));
         bytes32 receipt = keccak256("signed PDF of the deal");
         vm.expectEmit(true, true, true, true, address(suite));
-        emit ITributaryLicences.LicenceIssued(1, id, buyer, keccak256(abi.encode(offer)), 1, PERPETUAL, receipt);
+        emit ITributaryLicences.LicenceIssued(
+            _tokenId(id, 1, 1), id, buyer, keccak256(abi.encode(offer)), 1, PERPETUAL, receipt
+        );
         vm.prank(creator);
         uint256 tokenId = suite.issueCustomLicence(id, terms, 0, buyer, receipt);
         vm.assertTrue(suite.isLicensed(buyer, id), "licensed");
@@ -473,8 +674,12 @@ contract LicencesTest is TributaryTest {
     }
 
     function testLicenceOfUnknownTokenReverts() public {
-        vm.expectRevert(abi.encodeWithSelector(IERC721Errors.ERC721NonexistentToken.selector, 5));
+        vm.expectRevert(ERC721.TokenDoesNotExist.selector);
         suite.licence(5);
+        vm.expectRevert(ERC721.TokenDoesNotExist.selector);
+        suite.licencePaymentToken(5);
+        vm.expectRevert(ERC721.TokenDoesNotExist.selector);
+        suite.tokenURI(5);
     }
 
     // ------------------------------------------------------------------ helpers

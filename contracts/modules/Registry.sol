@@ -46,7 +46,9 @@ abstract contract Registry is Splits, EIP712, Nonces, ITributaryRegistry {
         uint32 count;
     }
 
-    uint256 private _datasetCount;
+    /// @dev 64 bits: a dataset id fits a licence's token id (see `Licences`); the checked
+    ///      increment refuses a 2^64-th dataset.
+    uint64 private _datasetCount;
     mapping(uint256 datasetId => DatasetRecord) internal _datasets;
     mapping(uint256 datasetId => bytes32) internal _termsHashes;
     mapping(bytes32 root => BatchRecord) private _batches;

@@ -25,9 +25,7 @@ abstract contract Splits is TributaryBase, ITributarySplits {
 
     // ------------------------------------------------------------------ storage
 
-    /// @dev Fee rate and treasury share one slot: a payment reads both at once.
-    uint16 private _feeBps;
-    address private _treasury;
+    // The fee rate and the treasury live in `_settings` (TributaryBase), beside the pause flag.
 
     mapping(bytes32 splitHash => mapping(address token => uint256)) private _received;
     mapping(bytes32 splitHash => mapping(address token => mapping(address payee => uint256))) private _released;
@@ -55,7 +53,7 @@ abstract contract Splits is TributaryBase, ITributarySplits {
         amount = _feesOwed[token];
         if (amount == 0) revert NothingToRelease();
         _feesOwed[token] = 0;
-        address treasury = _treasury;
+        address treasury = _settings.treasury;
         emit ProtocolFeesReleased(token, treasury, amount);
         _pay(token, treasury, amount);
     }
@@ -96,7 +94,7 @@ abstract contract Splits is TributaryBase, ITributarySplits {
 
     /// @inheritdoc ITributarySplits
     function protocolFee() external view returns (uint16 bps, address treasury) {
-        return (_feeBps, _treasury);
+        return (_settings.feeBps, _settings.treasury);
     }
 
     /// @inheritdoc ITributarySplits
@@ -108,8 +106,7 @@ abstract contract Splits is TributaryBase, ITributarySplits {
 
     function _setProtocolFee(uint16 bps, address treasury) internal {
         if (bps > MAX_FEE_BPS || treasury == address(0)) revert InvalidProtocolFee(bps, treasury);
-        _feeBps = bps;
-        _treasury = treasury;
+        (_settings.feeBps, _settings.treasury) = (bps, treasury);
         emit ProtocolFeeSet(bps, treasury);
     }
 
@@ -118,7 +115,7 @@ abstract contract Splits is TributaryBase, ITributarySplits {
     function _receivePayment(bytes32 splitHash, address token, uint256 datasetId, address payer, uint256 amount)
         internal
     {
-        uint256 fee = amount * _feeBps / BPS;
+        uint256 fee = amount * _settings.feeBps / BPS;
         if (fee != 0) _feesOwed[token] += fee;
         _received[splitHash][token] += amount - fee;
         emit PaymentReceived(splitHash, token, datasetId, payer, amount - fee, fee);

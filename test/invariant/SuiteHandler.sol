@@ -19,6 +19,7 @@ import {Vm, vm} from "../utils/Vm.sol";
 contract SuiteHandler is TributaryTest {
     uint256 internal constant MAX_DATASETS = 8;
     uint256 internal constant PAYMENT_IDS = 16;
+    bytes32 internal constant TRANSFER_EVENT = keccak256("Transfer(address,address,uint256)");
     bytes32 internal constant SET_TERMS_TYPEHASH =
         keccak256("SetTerms(uint256 datasetId,bytes32 termsHash,uint256 nonce,uint256 deadline)");
 
@@ -67,7 +68,9 @@ contract SuiteHandler is TributaryTest {
     mapping(bytes32 paymentId => PaymentGhost) public ghostPayment;
     uint256 public ghostUnauthorisedSpends;
 
-    uint256 public ghostLicences; // also the last token id
+    uint256 public ghostLicences; // also the serial of the last token id
+    /// @dev Token ids in issue order: `ghostTokenIds[serial - 1]`.
+    uint256[] internal _ghostTokenIds;
     mapping(uint256 tokenId => Source) public ghostSource;
     mapping(uint256 tokenId => bool) public ghostTransferable;
     mapping(uint256 tokenId => address) public ghostFirstHolder;
@@ -75,6 +78,7 @@ contract SuiteHandler is TributaryTest {
     uint256 public ghostCreditLicences;
     uint256 public ghostCustomLicences;
     uint256 public ghostIssuedEvents;
+    uint256 public ghostMints; // ERC-721 Transfer events from the zero address
     uint256 public ghostUnexplainedEvents;
     uint256 public ghostNonTransferableMoved;
 
@@ -123,6 +127,13 @@ contract SuiteHandler is TributaryTest {
             if (entry.topics[0] != ITributaryLicences.LicenceIssued.selector) continue;
             ++ghostIssuedEvents;
             if (ghostSource[uint256(entry.topics[1])] == Source.None) ++ghostUnexplainedEvents;
+        }
+        for (uint256 i; i < logs.length; ++i) {
+            Vm.Log memory entry = logs[i];
+            if (entry.emitter != address(suite) || entry.topics.length != 4) continue;
+            if (entry.topics[0] != TRANSFER_EVENT || entry.topics[1] != bytes32(0)) continue;
+            ++ghostMints; // every ERC-721 mint must be a booked licence
+            if (ghostSource[uint256(entry.topics[3])] == Source.None) ++ghostUnexplainedEvents;
         }
     }
 
@@ -196,7 +207,7 @@ contract SuiteHandler is TributaryTest {
         try suite.issueCustomLicence(id, terms, index, recipient, keccak256(abi.encode("receipt", offerSeed))) returns (
             uint256 tokenId
         ) {
-            _bookLicence(tokenId, Source.Custom, terms.offers[index], recipient);
+            _bookLicence(tokenId, id, Source.Custom, terms.offers[index], recipient);
             ++successes[msg.sig];
         } catch {}
     }
@@ -273,7 +284,7 @@ contract SuiteHandler is TributaryTest {
         vm.prank(payer);
         try suite.purchase{value: value}(id, terms, index, recipient) returns (uint256 tokenId) {
             ghostPaidIn[offer.paymentToken] += offer.price;
-            _bookLicence(tokenId, Source.Paid, offer, recipient);
+            _bookLicence(tokenId, id, Source.Paid, offer, recipient);
             ++successes[msg.sig];
         } catch {}
     }
@@ -299,14 +310,14 @@ contract SuiteHandler is TributaryTest {
             if ((caller != relayer && caller != payment.account) || payment.reversed) ++ghostUnauthorisedSpends;
             ghostPaidIn[CREDITS] += offer.price;
             payment.spent += offer.price;
-            _bookLicence(tokenId, Source.Credited, offer, recipient);
+            _bookLicence(tokenId, id, Source.Credited, offer, recipient);
             ++successes[msg.sig];
         } catch {}
     }
 
     function transferLicence(uint256 tokenSeed, uint256 toSeed) external recorded {
         if (ghostLicences == 0) return;
-        uint256 tokenId = 1 + tokenSeed % ghostLicences;
+        uint256 tokenId = _ghostTokenIds[tokenSeed % ghostLicences];
         address owner = suite.ownerOf(tokenId);
         address to = _holders[toSeed % 4];
         vm.prank(owner);
@@ -318,7 +329,7 @@ contract SuiteHandler is TributaryTest {
 
     function refreshLicence(uint256 tokenSeed) external recorded {
         if (ghostLicences == 0) return;
-        suite.refreshLicence(1 + tokenSeed % ghostLicences);
+        suite.refreshLicence(_ghostTokenIds[tokenSeed % ghostLicences]);
         ++successes[msg.sig];
     }
 
@@ -432,15 +443,27 @@ contract SuiteHandler is TributaryTest {
         return _paymentIds[i];
     }
 
+    /// @notice The token id of the licence with serial `serial` (1 = the first issued).
+    function tokenIdAt(uint256 serial) public view returns (uint256) {
+        return _ghostTokenIds[serial - 1];
+    }
+
     function tokenAt(uint256 i) public view returns (address) {
         return i == 0 ? address(0) : i == 1 ? address(usdc) : CREDITS;
     }
 
     // ================================================================== internals
 
-    function _bookLicence(uint256 tokenId, Source source, Offer memory offer, address recipient) internal {
+    function _bookLicence(uint256 tokenId, uint256 datasetId, Source source, Offer memory offer, address recipient)
+        internal
+    {
         ++ghostLicences;
-        if (tokenId != ghostLicences) ++ghostUnexplainedEvents; // ids must be sequential
+        // Serials are sequential, and the id carries the dataset and its current version.
+        if (uint64(tokenId) != ghostLicences) ++ghostUnexplainedEvents;
+        if (tokenId >> 192 != datasetId || uint32(tokenId >> 160) != ghostDataset[datasetId].versions) {
+            ++ghostUnexplainedEvents;
+        }
+        _ghostTokenIds.push(tokenId);
         ghostSource[tokenId] = source;
         ghostTransferable[tokenId] = offer.transferable;
         ghostFirstHolder[tokenId] = recipient;

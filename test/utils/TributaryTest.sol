@@ -115,6 +115,12 @@ abstract contract TributaryTest is ITributaryTypes {
         tokenId = suite.purchase{value: value}(id, terms, offerIndex, from);
     }
 
+    /// @dev A licence's token id: dataset id, dataset version at issue, and serial (the count of
+    ///      licences issued so far, this one included). See docs/contracts.md, "Licences".
+    function _tokenId(uint256 datasetId, uint32 version, uint64 serial) internal pure returns (uint256) {
+        return datasetId << 192 | uint256(version) << 160 | serial;
+    }
+
     function _fee(uint256 amount) internal pure returns (uint256) {
         return amount * FEE_BPS / 10_000;
     }
