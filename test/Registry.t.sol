@@ -7,7 +7,7 @@ import {CREDITS} from "../contracts/interfaces/ITributaryTypes.sol";
 import {MockERC20} from "./mocks/Tokens.sol";
 import {Erc1271Wallet} from "./mocks/Wallets.sol";
 import {TributaryTest} from "./utils/TributaryTest.sol";
-import {vm} from "./utils/Vm.sol";
+import {Vm, vm} from "./utils/Vm.sol";
 
 contract RegistryTest is TributaryTest {
     bytes32 internal constant MANIFEST = keccak256("manifest");
@@ -188,6 +188,98 @@ contract RegistryTest is TributaryTest {
         suite.setTokenAllowed(address(token), true);
         vm.prank(creator);
         suite.register(MANIFEST, URI, _split(creator), _offers(_offer(1, address(token), 0, false)));
+    }
+
+    /// The first ERC-20 offer off the allow-list and the first malformed offer: whichever comes
+    /// first is reported, as a plain loop over the offers would.
+    function testRegisterReportsTheFirstInvalidOffer() public {
+        address stranger = address(new MockERC20("DAI", 18));
+        Offer memory badRoyalty = _ethOffer(1);
+        badRoyalty.royaltyBps = 100;
+        Offer memory notAllowed = _offer(1, stranger, 0, false);
+        Offer[] memory offers = new Offer[](3);
+        (offers[0], offers[1], offers[2]) = (_ethOffer(1), notAllowed, badRoyalty);
+        vm.expectRevert(abi.encodeWithSelector(ITributaryRegistry.InvalidOffer.selector, 1));
+        vm.prank(creator);
+        suite.register(MANIFEST, URI, _split(creator), offers);
+        (offers[1], offers[2]) = (badRoyalty, notAllowed);
+        vm.expectRevert(abi.encodeWithSelector(ITributaryRegistry.InvalidOffer.selector, 1));
+        vm.prank(creator);
+        suite.register(MANIFEST, URI, _split(creator), offers);
+    }
+
+    // ------------------------------------------------------------------ the registration event
+
+    /// `DatasetRegistered` carries `abi.encode(uri, split, offers)` whatever their sizes (the
+    /// contract copies it from calldata when the calldata is canonical, as here).
+    function testRegisteredEventDataIsTheAbiEncoding(uint256 seed, uint8 uriLength, uint8 payees, uint8 offerCount)
+        public
+    {
+        string memory uri = _text(seed, uriLength % 97);
+        Split memory split = _randomSplit(seed, 1 + payees % 6);
+        Offer[] memory offers = _randomOffers(seed, 1 + offerCount % 4);
+        vm.recordLogs();
+        vm.prank(creator);
+        uint256 id = suite.register(MANIFEST, uri, split, offers);
+        _assertRegisteredLog(id, creator, abi.encode(uri, split, offers));
+    }
+
+    function testRegisteredEventDataIsTheAbiEncodingWithSig(uint256 seed, uint8 uriLength) public {
+        string memory uri = _text(seed, uriLength % 97);
+        Split memory split = _randomSplit(seed, 3);
+        Offer[] memory offers = _randomOffers(seed, 2);
+        uint256 deadline = block.timestamp + 1 hours;
+        bytes32 structHash = keccak256(
+            abi.encode(
+                REGISTER_TYPEHASH,
+                creator,
+                MANIFEST,
+                keccak256(bytes(uri)),
+                suite.hashTerms(suite.hashSplit(split), offers),
+                0,
+                deadline
+            )
+        );
+        bytes memory signature = _sign(CREATOR_KEY, structHash);
+        vm.recordLogs();
+        vm.prank(relayer);
+        uint256 id = suite.registerWithSig(creator, MANIFEST, uri, split, offers, deadline, signature);
+        _assertRegisteredLog(id, creator, abi.encode(uri, split, offers));
+    }
+
+    /// Hand-made encodings (a gap between the uri and the split; non-zero uri padding) are
+    /// accepted as before and still logged as the canonical encoding.
+    function testRegisteredEventOfNonCanonicalCalldata() public {
+        string memory uri = "ipfs://odd"; // 10 bytes: 22 bytes of padding
+        Split memory split = _split(creator, 2, other, 1);
+        Offer[] memory offers = _offers(_ethOffer(1 ether), _offer(5, CREDITS, 1 days, true));
+        bytes memory uriTail = _tail(abi.encode(uri));
+        bytes memory splitTail = _tail(abi.encode(split));
+        bytes memory offersTail = _tail(abi.encode(offers));
+        bytes memory expected = abi.encode(uri, split, offers);
+
+        // A gap word between the uri and the split.
+        uint256 splitAt = 0x80 + uriTail.length + 0x20;
+        bytes memory gapped = bytes.concat(
+            ITributaryRegistry.register.selector,
+            abi.encode(MANIFEST, 0x80, splitAt, splitAt + splitTail.length),
+            uriTail,
+            bytes32(uint256(0xdead)),
+            splitTail,
+            offersTail
+        );
+        _registerRaw(gapped, expected);
+
+        // Non-zero padding after the uri's bytes.
+        uriTail[uriTail.length - 1] = 0xff;
+        bytes memory padded = bytes.concat(
+            ITributaryRegistry.register.selector,
+            abi.encode(MANIFEST, 0x80, 0x80 + uriTail.length, 0x80 + uriTail.length + splitTail.length),
+            uriTail,
+            splitTail,
+            offersTail
+        );
+        _registerRaw(padded, expected);
     }
 
     // ------------------------------------------------------------------ versions
@@ -551,6 +643,75 @@ contract RegistryTest is TributaryTest {
     }
 
     // ------------------------------------------------------------------ helpers
+
+    function _registerRaw(bytes memory callData, bytes memory expectedData) private {
+        vm.recordLogs();
+        vm.prank(creator);
+        (bool ok, bytes memory returned) = address(suite).call(callData);
+        vm.assertTrue(ok, "registered");
+        _assertRegisteredLog(abi.decode(returned, (uint256)), creator, expectedData);
+    }
+
+    function _assertRegisteredLog(uint256 id, address who, bytes memory expectedData) private {
+        Vm.Log[] memory logs = vm.getRecordedLogs();
+        uint256 found;
+        for (uint256 i; i < logs.length; ++i) {
+            if (logs[i].topics[0] != ITributaryRegistry.DatasetRegistered.selector) continue;
+            ++found;
+            vm.assertEq(logs[i].emitter, address(suite), "emitter");
+            vm.assertEq(logs[i].topics.length, 4, "topics");
+            vm.assertEq(uint256(logs[i].topics[1]), id, "dataset id");
+            vm.assertEq(logs[i].topics[2], bytes32(uint256(uint160(who))), "creator");
+            vm.assertEq(logs[i].topics[3], MANIFEST, "manifest hash");
+            vm.assertEq(logs[i].data, expectedData, "data is abi.encode(uri, split, offers)");
+        }
+        vm.assertEq(found, 1, "one DatasetRegistered");
+    }
+
+    /// @dev `encoded` without its first word (the offset `abi.encode` puts before a dynamic value).
+    function _tail(bytes memory encoded) private pure returns (bytes memory tail) {
+        tail = new bytes(encoded.length - 32);
+        for (uint256 i; i < tail.length; ++i) {
+            tail[i] = encoded[i + 32];
+        }
+    }
+
+    function _text(uint256 seed, uint256 length) private pure returns (string memory) {
+        bytes memory text = new bytes(length);
+        for (uint256 i; i < length; ++i) {
+            text[i] = bytes1(uint8(0x21 + uint256(keccak256(abi.encode(seed, "uri", i))) % 94));
+        }
+        return string(text);
+    }
+
+    function _randomSplit(uint256 seed, uint256 count) private pure returns (Split memory split) {
+        split = Split(new address[](count), new uint32[](count));
+        uint160 previous;
+        for (uint256 i; i < count; ++i) {
+            uint256 r = uint256(keccak256(abi.encode(seed, "payee", i)));
+            previous += 1 + uint160(r % type(uint152).max);
+            split.payees[i] = address(previous);
+            split.shares[i] = uint32(1 + (r >> 160) % type(uint32).max);
+        }
+    }
+
+    function _randomOffers(uint256 seed, uint256 count) private pure returns (Offer[] memory offers) {
+        offers = new Offer[](count);
+        for (uint256 i; i < count; ++i) {
+            uint256 r = uint256(keccak256(abi.encode(seed, "offer", i)));
+            bool royalty = r % 3 == 0;
+            offers[i] = Offer({
+                kind: royalty ? OfferKind.RoyaltyLinked : OfferKind([0, 2, 3][(r >> 240) % 3]),
+                paymentToken: royalty || r % 2 == 0 ? address(0) : CREDITS,
+                price: uint128(r >> 8),
+                duration: uint64(r >> 136),
+                transferable: (r >> 200) % 2 == 1,
+                royaltyBps: royalty ? uint16(1 + (r >> 201) % 10_000) : 0,
+                supplyCap: uint32(r >> 216),
+                termsHash: keccak256(abi.encode(r))
+            });
+        }
+    }
 
     function _expectInvalidOffer(Offer memory offer) private {
         vm.expectRevert(abi.encodeWithSelector(ITributaryRegistry.InvalidOffer.selector, 0));

@@ -212,9 +212,73 @@ abstract contract Registry is Splits, EIP712, Nonces, ITributaryRegistry {
     ) private returns (uint256 datasetId) {
         if (manifestHash == bytes32(0)) revert ZeroManifestHash();
         datasetId = ++_datasetCount;
-        _datasets[datasetId] = DatasetRecord(creator, DatasetStatus.Active, 1);
+        // `DatasetRecord(creator, DatasetStatus.Active, 1)` in one store (Solidity stores a
+        // struct member by member) into the new dataset's unwritten slot.
+        DatasetRecord storage record = _datasets[datasetId];
+        assembly ("memory-safe") {
+            sstore(record.slot, or(creator, shl(160, 0x0101))) // status Active (1), 1 version
+        }
         _termsHashes[datasetId] = termsHash;
-        emit DatasetRegistered(datasetId, creator, manifestHash, uri, split, offers);
+        _emitRegistered(datasetId, creator, manifestHash, uri, split, offers);
+    }
+
+    /// @dev Emits `DatasetRegistered`. Its data is `abi.encode(uri, split, offers)`, which every
+    ///      ABI encoder already wrote into the calldata: when the calldata holds exactly that
+    ///      (uri, split and offers canonical, back to back, clean), the log takes it as it is,
+    ///      with the three head offsets rebased, instead of re-encoding it field by field.
+    ///      Anything else (a hand-made encoding) takes the plain `emit`. The log is the same
+    ///      either way (fuzz-tested). Payees, shares, kinds, tokens and royalty bps were
+    ///      validated by `_checkTerms` (a dirty value reverts there); the rest is checked here.
+    function _emitRegistered(
+        uint256 datasetId,
+        address creator,
+        bytes32 manifestHash,
+        string calldata uri,
+        Split calldata split,
+        Offer[] calldata offers
+    ) private {
+        bytes32 topic = DatasetRegistered.selector;
+        bool emitted;
+        assembly ("memory-safe") {
+            let start := sub(uri.offset, 0x20) // the uri's length word
+            let rem := and(uri.length, 31)
+            // The uri's padding is zero, and the split follows it.
+            let ok :=
+                and(
+                    iszero(
+                        shl(shl(3, rem), mul(iszero(iszero(rem)), calldataload(add(uri.offset, sub(uri.length, rem)))))
+                    ),
+                    eq(split, add(uri.offset, and(add(uri.length, 31), not(31))))
+                )
+            // The split is canonical (payees right after the two offsets, shares right after
+            // payees), and the offers follow it.
+            let payeeCount := calldataload(add(split, 0x40))
+            let sharesAt := add(0x60, shl(5, payeeCount))
+            ok := and(ok, and(eq(calldataload(split), 0x40), eq(calldataload(add(split, 0x20)), sharesAt)))
+            let offersAt := add(add(split, sharesAt), shl(5, add(1, calldataload(add(split, sharesAt)))))
+            ok := and(ok, eq(offersAt, sub(offers.offset, 0x20)))
+            // Every offer's price, duration, transferable and supply cap are clean.
+            let end := add(offers.offset, shl(8, offers.length))
+            for { let p := offers.offset } and(ok, lt(p, end)) { p := add(p, 0x100) } {
+                ok := iszero(
+                    or(
+                        or(shr(128, calldataload(add(p, 0x40))), shr(64, calldataload(add(p, 0x60)))),
+                        or(gt(calldataload(add(p, 0x80)), 1), shr(32, calldataload(add(p, 0xc0))))
+                    )
+                )
+            }
+            if ok {
+                let size := sub(end, start)
+                let data := mload(0x40)
+                mstore(data, 0x60)
+                mstore(add(data, 0x20), add(0x60, sub(split, start)))
+                mstore(add(data, 0x40), add(0x60, sub(offersAt, start)))
+                calldatacopy(add(data, 0x60), start, size)
+                log4(data, add(size, 0x60), topic, datasetId, creator, manifestHash)
+                emitted := 1
+            }
+        }
+        if (!emitted) emit DatasetRegistered(datasetId, creator, manifestHash, uri, split, offers);
     }
 
     function _registerStructHash(
@@ -315,34 +379,76 @@ abstract contract Registry is Splits, EIP712, Nonces, ITributaryRegistry {
         return _termsHash(_splitHash(split), offers);
     }
 
+    /// @dev Payees strictly ascending (so distinct and non-zero), shares non-zero. The loop
+    ///      reads the words itself: Solidity's checked element access costs more than the check.
     function _checkSplit(Split calldata split) private pure {
-        uint256 count = split.payees.length;
-        if (count == 0 || count != split.shares.length) revert InvalidSplitLength();
+        address[] calldata payees = split.payees; // bounds-checked by Solidity
+        uint32[] calldata shares = split.shares;
+        uint256 count = payees.length;
+        if (count == 0 || count != shares.length) revert InvalidSplitLength();
         if (count > MAX_PAYEES) revert TooManyPayees(count);
-        address previous;
-        for (uint256 i; i < count; ++i) {
-            address payee = split.payees[i];
-            if (payee <= previous) revert PayeesNotSorted(i);
-            if (split.shares[i] == 0) revert ZeroShare(i);
-            previous = payee;
+        uint256 unsorted = type(uint256).max;
+        uint256 zeroShare = type(uint256).max;
+        assembly ("memory-safe") {
+            let previous := 0
+            for { let i := 0 } lt(i, count) { i := add(i, 1) } {
+                let payee := calldataload(add(payees.offset, shl(5, i)))
+                // A dirty word reverts, as Solidity's own calldata validation does.
+                if shr(160, payee) { revert(0, 0) }
+                if iszero(gt(payee, previous)) {
+                    unsorted := i
+                    break
+                }
+                let share := calldataload(add(shares.offset, shl(5, i)))
+                if shr(32, share) { revert(0, 0) }
+                if iszero(share) {
+                    zeroShare := i
+                    break
+                }
+                previous := payee
+            }
         }
+        if (unsorted != type(uint256).max) revert PayeesNotSorted(unsorted);
+        if (zeroShare != type(uint256).max) revert ZeroShare(zeroShare);
     }
 
+    /// @dev Per offer: a royalty share on royalty-linked offers only, at most 100 %, never owed
+    ///      in credits; the payment token is ETH, credits or allow-listed. Reverts with the
+    ///      first malformed offer's index, as a plain loop would; the loop reads the words
+    ///      itself (see `_checkSplit`) and leaves the allow-list, a storage read, to a second
+    ///      pass over the ERC-20 offers before the first malformed one.
     function _checkOffers(Offer[] calldata offers) private view {
         uint256 count = offers.length;
         if (count == 0 || count > MAX_OFFERS) revert InvalidOfferCount(count);
-        for (uint256 i; i < count; ++i) {
-            Offer calldata offer = offers[i];
-            bool royaltyLinked = offer.kind == OfferKind.RoyaltyLinked;
-            if (royaltyLinked != (offer.royaltyBps != 0) || offer.royaltyBps > BPS) revert InvalidOffer(i);
-            address token = offer.paymentToken;
-            if (token == CREDITS) {
-                // Royalties are reported and paid on-chain, so they cannot be owed in credits.
-                if (royaltyLinked) revert InvalidOffer(i);
-            } else if (token != address(0) && !isTokenAllowed(token)) {
-                revert InvalidOffer(i);
+        uint256 malformed = count; // index of the first malformed offer, if any
+        uint256 erc20Offers; // bit i: offer i is priced in an ERC-20
+        address credits = CREDITS;
+        assembly ("memory-safe") {
+            for { let i := 0 } lt(i, count) { i := add(i, 1) } {
+                let offer := add(offers.offset, shl(8, i))
+                let kind := calldataload(offer)
+                let token := calldataload(add(offer, 0x20))
+                let bps := calldataload(add(offer, 0xa0))
+                // Dirty words revert, as Solidity's own calldata validation does.
+                if or(gt(kind, 3), or(shr(160, token), shr(16, bps))) { revert(0, 0) }
+                let royaltyLinked := eq(kind, 1) // OfferKind.RoyaltyLinked
+                if or(
+                    or(xor(royaltyLinked, iszero(iszero(bps))), gt(bps, 10000)),
+                    and(royaltyLinked, eq(token, credits))
+                ) {
+                    malformed := i
+                    break
+                }
+                if and(iszero(iszero(token)), iszero(eq(token, credits))) {
+                    erc20Offers := or(erc20Offers, shl(i, 1))
+                }
             }
         }
+        for (uint256 i; erc20Offers != 0; ++i) {
+            if (erc20Offers & 1 != 0 && !isTokenAllowed(offers[i].paymentToken)) revert InvalidOffer(i);
+            erc20Offers >>= 1;
+        }
+        if (malformed != count) revert InvalidOffer(malformed);
     }
 
     function _termsHash(bytes32 splitHash, Offer[] calldata offers) internal pure returns (bytes32) {
