@@ -6,7 +6,9 @@ import {ITributaryTypes} from "./ITributaryTypes.sol";
 /// @title Tributary licences
 /// @notice One ERC-721 token per licence sold. `isLicensed(account, datasetId)` answers whether
 ///         an account holds an unexpired licence for a dataset, in constant time, for dApps and
-///         training pipelines.
+///         training pipelines. Token ids are structured, not consecutive:
+///         `datasetId << 192 | version << 160 | serial` (serial = licences issued so far, from 1);
+///         take a licence's id from `LicenceIssued` or the call's return value.
 /// @dev A licence exists only for a paid purchase, a credited purchase, or a creator-issued
 ///      custom deal. The per-holder index behind `isLicensed` never over-states: when a holder
 ///      transfers away their longest-running licence while keeping another for the same dataset,
