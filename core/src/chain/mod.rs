@@ -3,8 +3,8 @@
 //! The Rust types come from the committed ABI in `abi/` (exported from
 //! `contracts/interfaces/` by `scripts/abi.sh`): [`ITributary`] holds the
 //! calls, events and custom errors of the interfaces, [`TributaryInherited`]
-//! what the deployable adds from OpenZeppelin (constructor, ERC-721,
-//! AccessControl, Pausable, EIP-5267). A revert comes back as
+//! what the deployable adds beyond them (constructor, Solady's ERC-721,
+//! OpenZeppelin's AccessControl and EIP-5267, the pause switch). A revert comes back as
 //! [`Error::Reverted`](crate::Error::Reverted) with a [`Revert`] that reads
 //! like the Solidity error, e.g. `TermsMismatch(datasetId=3)`.
 //!

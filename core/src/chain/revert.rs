@@ -25,8 +25,9 @@ use super::{
 pub enum Revert {
     /// A custom error of the Tributary interfaces (`contracts/interfaces/`).
     Tributary(ITributaryErrors),
-    /// A custom error of the OpenZeppelin code the deployable inherits:
-    /// roles, ERC-721, pause, reentrancy lock, token transfers.
+    /// A custom error of the library code the deployable inherits
+    /// (OpenZeppelin, Solady): roles, ERC-721, pause, reentrancy lock, token
+    /// transfers.
     Inherited(TributaryInheritedErrors),
     /// `revert("…")` or `require(…, "…")` with a message.
     Message(String),
