@@ -276,7 +276,7 @@ impl Tributary {
             .await?;
         let candidates: BTreeSet<U256> = received
             .into_iter()
-            .map(|emitted| emitted.event.tokenId)
+            .map(|emitted| emitted.event.id)
             .collect();
         let mut held = Vec::new();
         for token_id in candidates {
