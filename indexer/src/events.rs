@@ -334,7 +334,11 @@ async fn apply_inherited(
 ) -> Result<()> {
     use TributaryInheritedEvents as E;
     match event {
-        E::Transfer(TributaryInherited::Transfer { from, to, id: tokenId }) => {
+        E::Transfer(TributaryInherited::Transfer {
+            from,
+            to,
+            id: tokenId,
+        }) => {
             sqlx::query(
                 "INSERT INTO licence_transfers (token_id, from_address, to_address,
                      block_number, log_index, tx_hash)
