@@ -334,17 +334,13 @@ async fn apply_inherited(
 ) -> Result<()> {
     use TributaryInheritedEvents as E;
     match event {
-        E::Transfer(TributaryInherited::Transfer {
-            from,
-            to,
-            id: tokenId,
-        }) => {
+        E::Transfer(TributaryInherited::Transfer { from, to, id }) => {
             sqlx::query(
                 "INSERT INTO licence_transfers (token_id, from_address, to_address,
                      block_number, log_index, tx_hash)
                  VALUES ($1::NUMERIC, $2, $3, $4, $5, $6)",
             )
-            .bind(num(tokenId))
+            .bind(num(id))
             .bind(from.as_slice())
             .bind(to.as_slice())
             .bind(at.block_number)
