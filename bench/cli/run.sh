@@ -73,8 +73,8 @@ record() { # record NAME SECONDS
   local i
   for i in "${!names[@]}"; do
     if [ "${names[$i]}" = "$1" ]; then
-      awk -v a="$2" -v b="${best[$i]}" 'BEGIN {exit !(a < b)}' && best[$i]=$2
-      return
+      if awk -v a="$2" -v b="${best[$i]}" 'BEGIN {exit !(a < b)}'; then best[$i]=$2; fi
+      return 0
     fi
   done
   names+=("$1")
