@@ -222,11 +222,7 @@ pub(crate) async fn run(
     } else {
         print_text(&report);
     }
-    Ok(if report.ok {
-        Outcome::Ok
-    } else {
-        Outcome::Mismatch
-    })
+    Ok(Outcome::of_check(report.ok))
 }
 
 /// Whose authority an anchoring transaction carries.

@@ -195,3 +195,17 @@ pub(crate) struct Chain {
     pub(crate) tributary: Tributary,
     pub(crate) scan: LogScan,
 }
+
+impl Chain {
+    /// Fails unless `key` is the creator of `dataset`: only the creator changes a dataset.
+    pub(crate) async fn require_creator(&self, dataset: U256, key: &Key) -> anyhow::Result<()> {
+        let creator = self.tributary.dataset(dataset).await?.creator;
+        if creator != key.address() {
+            bail!(
+                "dataset {dataset} belongs to {creator:#x}, not to your key {:#x}",
+                key.address()
+            );
+        }
+        Ok(())
+    }
+}

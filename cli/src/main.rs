@@ -98,6 +98,13 @@ enum Outcome {
     Mismatch,
 }
 
+impl Outcome {
+    /// `Ok` when a check passed, `Mismatch` when it found a difference.
+    fn of_check(ok: bool) -> Self {
+        if ok { Self::Ok } else { Self::Mismatch }
+    }
+}
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
     match run(cli) {

@@ -6,9 +6,13 @@ use std::{fs, path::PathBuf};
 use alloy::primitives::Address;
 use anyhow::Context;
 use serde::Serialize;
-use tributary_core::manifest::{Creator, DatasetInfo, Licence};
+use tributary_core::manifest::Licence;
 
-use crate::{Outcome, home, output, publish::build_manifest, terms::LicenceArgs};
+use crate::{
+    Outcome, home, output,
+    publish::{build_manifest, new_dataset},
+    terms::LicenceArgs,
+};
 
 /// Arguments of `tributary manifest`.
 #[derive(Debug, clap::Args)]
@@ -56,25 +60,18 @@ pub(crate) fn run(args: &Args, home_dir: PathBuf, json: bool) -> anyhow::Result<
             .address(),
     };
     let (terms, _) = args.licence.terms()?;
-    let info = DatasetInfo {
-        title: args.title.clone(),
-        description: args.description.clone(),
-        creator: Creator {
-            did: args
-                .did
-                .clone()
-                .unwrap_or_else(|| format!("did:pkh:eip155:1:{wallet:#x}")),
-            wallet: format!("{wallet:#x}"),
-        },
-        licence: Licence {
+    let info = new_dataset(
+        &args.title,
+        args.description.as_deref(),
+        Licence {
             terms,
             royalty_bps: args.royalty_bps,
         },
-        consent_records: Vec::new(),
-        parents: Vec::new(),
-        created_at: DatasetInfo::now(),
-        extensions: Default::default(),
-    };
+        wallet,
+        args.did
+            .clone()
+            .unwrap_or_else(|| format!("did:pkh:eip155:1:{wallet:#x}")),
+    );
     let manifest = build_manifest(info, &args.folder, args.out.as_deref())?;
     if let Some(path) = &args.croissant {
         let text = serde_json::to_string_pretty(&manifest.to_croissant())?;

@@ -112,25 +112,18 @@ pub(crate) async fn publish(
     let chain_id = chain.tributary.client().chain_id();
 
     let (terms, terms_hash) = args.licence.terms()?;
-    let info = DatasetInfo {
-        title: args.title.clone(),
-        description: args.description.clone(),
-        creator: Creator {
-            did: args
-                .did
-                .clone()
-                .unwrap_or_else(|| format!("did:pkh:eip155:{chain_id}:{creator:#x}")),
-            wallet: format!("{creator:#x}"),
-        },
-        licence: Licence {
+    let info = new_dataset(
+        &args.title,
+        args.description.as_deref(),
+        Licence {
             terms,
             royalty_bps: args.offer.royalty_bps,
         },
-        consent_records: Vec::new(),
-        parents: Vec::new(),
-        created_at: DatasetInfo::now(),
-        extensions: Default::default(),
-    };
+        creator,
+        args.did
+            .clone()
+            .unwrap_or_else(|| format!("did:pkh:eip155:{chain_id}:{creator:#x}")),
+    );
     let manifest = build_manifest(info, &args.folder, args.manifest_out.as_deref())?;
     let offer = args.offer.offer(terms_hash)?;
     let split = if args.payees.is_empty() {
@@ -190,14 +183,7 @@ pub(crate) async fn version(
     let key = home.key()?;
     let chain = home.chain(Some(&key)).await?;
     let creator = key.address();
-    let dataset = chain.tributary.dataset(args.dataset).await?;
-    if dataset.creator != creator {
-        bail!(
-            "dataset {} belongs to {:#x}, not to your key {creator:#x}",
-            args.dataset,
-            dataset.creator
-        );
-    }
+    chain.require_creator(args.dataset, &key).await?;
     let versions = chain
         .tributary
         .versions_of(chain.scan, args.dataset)
@@ -252,6 +238,29 @@ pub(crate) async fn version(
         confirmed.receipt,
         json,
     )
+}
+
+/// What a first version's manifest says besides its files, created now.
+pub(crate) fn new_dataset(
+    title: &str,
+    description: Option<&str>,
+    licence: Licence,
+    wallet: Address,
+    did: String,
+) -> DatasetInfo {
+    DatasetInfo {
+        title: title.to_owned(),
+        description: description.map(str::to_owned),
+        creator: Creator {
+            did,
+            wallet: format!("{wallet:#x}"),
+        },
+        licence,
+        consent_records: Vec::new(),
+        parents: Vec::new(),
+        created_at: DatasetInfo::now(),
+        extensions: Default::default(),
+    }
 }
 
 /// Hashes `folder` into a manifest (with progress) and writes it to `out` when given.

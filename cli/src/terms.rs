@@ -248,15 +248,8 @@ async fn replace_terms(
 ) -> anyhow::Result<Outcome> {
     let key = home.key()?;
     let chain = home.chain(Some(&key)).await?;
+    chain.require_creator(dataset, &key).await?;
     let tributary = &chain.tributary;
-    let record = tributary.dataset(dataset).await?;
-    if record.creator != key.address() {
-        bail!(
-            "dataset {dataset} belongs to {:#x}, not to your key {:#x}",
-            record.creator,
-            key.address()
-        );
-    }
     let mut terms = tributary.terms_of(chain.scan, dataset).await?;
     change(&mut terms)?;
     let confirmed = tributary

@@ -103,11 +103,7 @@ pub(crate) fn run_offline(
     } else {
         print_text(&report);
     }
-    Ok(if report.ok {
-        Outcome::Ok
-    } else {
-        Outcome::Mismatch
-    })
+    Ok(Outcome::of_check(report.ok))
 }
 
 /// Reads and checks a manifest file.
