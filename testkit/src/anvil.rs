@@ -4,11 +4,9 @@
 
 use std::{
     collections::HashMap,
-    io::{BufRead, BufReader},
     path::PathBuf,
     process::{Child, Command, Stdio},
-    sync::{Mutex, mpsc},
-    thread,
+    sync::Mutex,
     time::Duration,
 };
 
@@ -23,7 +21,7 @@ use tributary_core::{
     signing::Key,
 };
 
-use crate::repo_root;
+use crate::{process::wait_for_listen, repo_root};
 
 /// The mnemonic anvil derives its funded test accounts from (public: never for real funds).
 pub const MNEMONIC: &str = "test test test test test test test test test test test junk";
@@ -62,31 +60,8 @@ impl Anvil {
             .stderr(Stdio::null())
             .spawn()
             .unwrap_or_else(|err| panic!("cannot start {}: {err}", bin.display()));
-        let stdout = child.stdout.take().expect("piped stdout");
-
-        // anvil prints "Listening on 127.0.0.1:PORT" once ready, then logs every
-        // request: keep draining its output so it never blocks on a full pipe.
-        let (ready, address) = mpsc::channel();
-        thread::spawn(move || {
-            let mut ready = Some(ready);
-            for line in BufReader::new(stdout).lines() {
-                let Ok(line) = line else { break };
-                if let Some(address) = line.strip_prefix("Listening on ")
-                    && let Some(ready) = ready.take()
-                {
-                    let _ = ready.send(address.trim().to_owned());
-                }
-            }
-        });
-        let address = match address.recv_timeout(Duration::from_secs(30)) {
-            Ok(address) => address,
-            Err(_) => {
-                let status = child.try_wait().ok().flatten();
-                let _ = child.kill();
-                let _ = child.wait();
-                panic!("anvil did not start listening within 30 s (exit status: {status:?})");
-            }
-        };
+        // anvil prints "Listening on 127.0.0.1:PORT" once ready, then logs every request.
+        let address = wait_for_listen(&mut child, "Listening on ", "anvil");
         Self {
             child,
             url: format!("http://{address}"),

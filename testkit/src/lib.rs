@@ -5,12 +5,14 @@
 
 mod anvil;
 mod postgres;
+mod process;
 mod token;
 
 use std::path::{Path, PathBuf};
 
 pub use anvil::{Anvil, MNEMONIC, account};
 pub use postgres::TestDatabase;
+pub use process::wait_for_listen;
 pub use token::{deploy_token, mint};
 
 /// The repository root (`testkit/..`).

@@ -1,14 +1,9 @@
 //! The `tributary-indexer` binary as a separate process.
 
-use std::{
-    io::{BufRead, BufReader},
-    process::{Child, Command, Stdio},
-    sync::mpsc,
-    thread,
-    time::Duration,
-};
+use std::process::{Child, Command, Stdio};
 
 use alloy::primitives::Address;
+use tributary_testkit::wait_for_listen;
 
 /// A running `tributary-indexer`, killed (SIGKILL) when dropped.
 pub(crate) struct IndexerProcess {
@@ -46,25 +41,7 @@ impl IndexerProcess {
             .stderr(Stdio::inherit())
             .spawn()
             .expect("start tributary-indexer");
-        let stdout = child.stdout.take().expect("piped stdout");
-        let (ready, address) = mpsc::channel();
-        thread::spawn(move || {
-            let mut ready = Some(ready);
-            for line in BufReader::new(stdout).lines() {
-                let Ok(line) = line else { break };
-                if let Some(address) = line.strip_prefix("listening on ")
-                    && let Some(ready) = ready.take()
-                {
-                    let _ = ready.send(address.trim().to_owned());
-                }
-            }
-        });
-        let Ok(address) = address.recv_timeout(Duration::from_secs(30)) else {
-            let status = child.try_wait().ok().flatten();
-            let _ = child.kill();
-            let _ = child.wait();
-            panic!("tributary-indexer did not listen within 30 s (exit status: {status:?})");
-        };
+        let address = wait_for_listen(&mut child, "listening on ", "tributary-indexer");
         Self {
             child,
             url: format!("http://{address}"),
