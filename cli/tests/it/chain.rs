@@ -438,6 +438,46 @@ async fn chain_commands_fail_in_one_line_with_what_to_do() {
     let world = World::start().await;
     let user = world.user(BUYER);
 
+    // a reverted transaction: purchases are paused
+    let dir = tempfile::tempdir().expect("tempdir");
+    dataset(dir.path());
+    publish(&world.user(CREATOR), dir.path());
+    let admin = world.anvil.client(0).await;
+    let suite = admin.tributary(world.contract);
+    let pauser = suite.pauser_role().await.expect("role id");
+    suite
+        .grant_role(pauser, account(0).address())
+        .await
+        .expect("grant the pauser role");
+    suite.pause().await.expect("pause");
+    let paused = user.run(&["buy", "1"]);
+    assert_eq!(paused.status.code(), Some(3), "{}", stderr(&paused));
+    assert!(
+        stderr(&paused).contains("EnforcedPause"),
+        "{}",
+        stderr(&paused)
+    );
+    assert_eq!(stderr(&paused).lines().count(), 1, "{}", stderr(&paused));
+
+    // a malformed key in the environment
+    let bad_key = std::process::Command::new(env!("CARGO_BIN_EXE_tributary"))
+        .arg("--home")
+        .arg(user.home.path())
+        .args(["buy", "1"])
+        .env("TRIBUTARY_PRIVATE_KEY", "not-a-key")
+        .output()
+        .expect("runs");
+    assert_eq!(bad_key.status.code(), Some(2));
+    assert!(
+        stderr(&bad_key).contains("TRIBUTARY_PRIVATE_KEY holds no hex private key"),
+        "{}",
+        stderr(&bad_key)
+    );
+    assert!(
+        !stderr(&bad_key).contains("not-a-key"),
+        "the key text is never printed"
+    );
+
     let unknown = user.run(&["buy", "7"]);
     assert_eq!(unknown.status.code(), Some(2));
     assert!(
