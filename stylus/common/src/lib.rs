@@ -5,7 +5,7 @@
 //!   checks a role.
 //! - [`panic_data`]: the revert data of Solidity's checked arithmetic, so overflows revert as the
 //!   Solidity build does rather than trap.
-#![cfg_attr(not(test), no_std)]
+#![cfg_attr(not(any(test, feature = "export-abi")), no_std)]
 
 extern crate alloc;
 

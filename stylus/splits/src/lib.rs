@@ -18,8 +18,11 @@
 //! checked arithmetic overflows, `Panic(0x32)` for a split with fewer shares than payees, and
 //! revert data bubbled from a token or a payee as OpenZeppelin's `SafeERC20` and `Address` do.
 #![cfg_attr(not(any(test, feature = "export-abi")), no_std)]
-// `#[entrypoint]` generates an undocumented `user_entrypoint` in wasm builds.
-#![cfg_attr(target_arch = "wasm32", allow(missing_docs))]
+// The SDK generates undocumented functions in wasm (`user_entrypoint`) and export-abi builds.
+#![cfg_attr(
+    any(target_arch = "wasm32", feature = "export-abi"),
+    allow(missing_docs)
+)]
 
 extern crate alloc;
 
