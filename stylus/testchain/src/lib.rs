@@ -608,3 +608,124 @@ impl RawLogAccess for Frame {
         Ok(())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use alloy_primitives::address;
+    use alloy_sol_types::SolError;
+    use stylus_sdk::call::RawCall;
+
+    use super::*;
+    use crate::token::{self, Mode};
+
+    const ALICE: Address = address!("00000000000000000000000000000000000a11ce");
+    const BOB: Address = address!("0000000000000000000000000000000000000b0b");
+
+    /// Calls `target` with `data` and the call's value. Input: a mode byte (0: return
+    /// `[success] ++ returned data` whatever happened; 1: revert afterwards), the target, the data.
+    fn forwarder(input: Vec<u8>, vm: VM) -> ArbResult {
+        let (mode, rest) = input.split_at(1);
+        let (target, data) = rest.split_at(20);
+        let value = vm.msg_value();
+        // SAFETY: this test contract keeps no storage.
+        let result =
+            unsafe { RawCall::new_with_value(&vm, value).call(Address::from_slice(target), data) };
+        let mut out = vec![u8::from(result.is_ok())];
+        out.extend(result.unwrap_or_else(|data| data));
+        if mode[0] == 1 {
+            Err(out)
+        } else {
+            Ok(out)
+        }
+    }
+
+    fn forward(
+        chain: &Chain,
+        via: Address,
+        mode: u8,
+        target: Address,
+        data: Vec<u8>,
+    ) -> Receipt<Vec<u8>> {
+        let mut input = vec![mode];
+        input.extend_from_slice(target.as_slice());
+        input.extend(data);
+        chain.call_raw(ALICE, via, U256::ZERO, input)
+    }
+
+    #[test]
+    fn a_failed_inner_call_is_undone_and_reported() {
+        let chain = Chain::new();
+        let token = chain.deploy_token(Mode::Standard);
+        let via = chain.deploy_plain(forwarder);
+        let transfer = token::transferCall {
+            to: BOB,
+            value: U256::from(1),
+        }
+        .abi_encode();
+        let receipt = forward(&chain, via, 0, token, transfer);
+        let out = receipt.result.unwrap();
+        assert_eq!(out[0], 0);
+        let expected = token::ERC20InsufficientBalance {
+            sender: via,
+            balance: U256::ZERO,
+            needed: U256::from(1),
+        };
+        assert_eq!(out[1..], expected.abi_encode());
+        assert!(receipt.logs.is_empty());
+    }
+
+    #[test]
+    fn an_outer_revert_undoes_a_successful_inner_call() {
+        let chain = Chain::new();
+        let token = chain.deploy_token(Mode::Standard);
+        let via = chain.deploy_plain(forwarder);
+        let mint = token::mintCall {
+            to: BOB,
+            value: U256::from(5),
+        }
+        .abi_encode();
+        let receipt = forward(&chain, via, 1, token, mint.clone());
+        assert_eq!(receipt.result.unwrap_err(), [1]);
+        assert!(receipt.logs.is_empty());
+        assert_eq!(
+            chain.view(token, &token::balanceOfCall { account: BOB }),
+            U256::ZERO
+        );
+        let receipt = forward(&chain, via, 0, token, mint);
+        assert_eq!(receipt.logs.len(), 1);
+        assert_eq!(receipt.logs[0].address, token);
+        assert_eq!(
+            chain.view(token, &token::balanceOfCall { account: BOB }),
+            U256::from(5)
+        );
+    }
+
+    #[test]
+    fn value_moves_with_calls_and_only_if_covered() {
+        let chain = Chain::new();
+        let via = chain.deploy_plain(forwarder);
+        chain.set_balance(ALICE, U256::from(10));
+        let mut input = vec![0];
+        input.extend_from_slice(BOB.as_slice());
+        let receipt = chain.call_raw(ALICE, via, U256::from(7), input.clone());
+        assert_eq!(receipt.result.unwrap(), [1]);
+        assert_eq!(chain.balance(BOB), U256::from(7));
+        assert_eq!(chain.balance(via), U256::ZERO);
+        assert_eq!(chain.balance(ALICE), U256::from(3));
+        let receipt = chain.call_raw(ALICE, via, U256::from(7), input);
+        assert_eq!(receipt.result.unwrap_err(), Vec::<u8>::new());
+        assert_eq!(chain.balance(ALICE), U256::from(3));
+    }
+
+    #[test]
+    fn a_reentrant_call_is_refused_as_the_sdk_does() {
+        let chain = Chain::new();
+        let via = chain.deploy_plain(forwarder);
+        let other = chain.deploy_plain(forwarder);
+        // via → other → via: the second entry into `via` is refused before it runs.
+        let mut inner = vec![0];
+        inner.extend_from_slice(via.as_slice());
+        let receipt = forward(&chain, via, 0, other, inner);
+        assert_eq!(receipt.result.unwrap(), [1, 0]);
+    }
+}
