@@ -27,4 +27,7 @@ say "rust: clippy"
 cargo clippy --workspace --all-targets -q -- -D warnings
 say "rust: tests"
 cargo test --workspace -q
+
+# The Stylus build: its own workspace and target dir (stylus/target), see docs/stylus.md.
+stylus/scripts/test.sh
 say "all tests passed"

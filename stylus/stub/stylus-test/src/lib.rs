@@ -1,0 +1,2 @@
+//! Empty: see this crate's `Cargo.toml`.
+#![no_std]
