@@ -271,6 +271,15 @@ impl Chain {
         self.world.borrow().state.load(contract, slot)
     }
 
+    /// Writes a contract's storage slot directly, for states no call sequence can reach.
+    pub fn set_storage(&self, contract: Address, slot: U256, value: B256) {
+        self.world
+            .borrow_mut()
+            .state
+            .storage
+            .insert((contract, slot), value);
+    }
+
     /// Every log emitted so far, in order.
     pub fn logs(&self) -> Vec<Log> {
         self.world.borrow().state.logs.clone()
