@@ -6,6 +6,7 @@ pub mod crypto;
 mod error;
 pub mod hash;
 pub mod manifest;
+pub mod merkle;
 mod parallel;
 pub mod publication;
 pub mod signing;

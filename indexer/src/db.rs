@@ -178,6 +178,11 @@ pub(crate) async fn commit(pool: &PgPool, commit: Commit) -> Result<()> {
 }
 
 async fn commit_now(pool: &PgPool, commit: Commit) -> Result<()> {
+    // Decode before the transaction starts, so it holds its locks only for the writes.
+    let mut rows = events::Rows::default();
+    for log in &commit.logs {
+        rows.add(log)?;
+    }
     let mut tx = pool.begin().await?;
     // Lock the checkpoint row (or, for a first commit, make a concurrent first
     // commit fail on the singleton key) and compare.
@@ -201,9 +206,7 @@ async fn commit_now(pool: &PgPool, commit: Commit) -> Result<()> {
         rollback(&mut tx, ancestor).await?;
     }
     insert_raw_logs(&mut tx, commit.chain_id, &commit.logs).await?;
-    for log in &commit.logs {
-        events::apply(&mut tx, log).await?;
-    }
+    rows.insert(&mut tx).await?;
     insert_blocks(&mut tx, &commit.blocks).await?;
     sqlx::query(
         "INSERT INTO checkpoint (block_number, block_hash, updated_at) VALUES ($1, $2, now())

@@ -1,9 +1,13 @@
 //! Logs decoded with the typed bindings of `tributary-core` into the
 //! normalized tables. A log no binding knows (or that fails to decode) stays
 //! in `raw_logs` only.
+//!
+//! A range's rows are gathered per table ([`Rows`]) and written with one
+//! `INSERT … SELECT FROM UNNEST(…)` per table: one round trip per table
+//! instead of one per row, whatever the number of logs.
 
 use alloy::{
-    primitives::{B256, U256, keccak256},
+    primitives::{Address, B256, U256, keccak256},
     rpc::types::Log,
     sol_types::{SolEventInterface, SolValue},
 };
@@ -77,407 +81,584 @@ pub fn offer_hash(offer: &Offer) -> B256 {
     keccak256(offer.abi_encode())
 }
 
-/// Decodes `log` and writes its normalized rows.
-pub(crate) async fn apply(conn: &mut PgConnection, log: &Log) -> Result<()> {
-    let Some(event) = decode(log) else {
-        if let Some(topic0) = log.topic0() {
-            tracing::debug!(%topic0, "log kept raw only: no binding decodes it");
-        }
-        return Ok(());
-    };
-    let at = Position::of(log)?;
-    match event {
-        Event::Tributary(event) => apply_tributary(conn, at, event).await,
-        Event::Inherited(event) => apply_inherited(conn, at, event).await,
-    }
-}
-
 /// A uint256 as the text PostgreSQL casts to NUMERIC.
 fn num(value: U256) -> String {
     value.to_string()
 }
 
-async fn apply_tributary(
-    conn: &mut PgConnection,
-    at: Position,
-    event: ITributaryEvents,
-) -> Result<()> {
-    use ITributaryEvents as E;
-    match event {
-        E::DatasetRegistered(e) => {
-            sqlx::query(
-                "INSERT INTO datasets (dataset_id, creator, manifest_hash, uri,
-                     block_number, log_index, tx_hash)
-                 VALUES ($1::NUMERIC, $2, $3, $4, $5, $6, $7)",
-            )
-            .bind(num(e.datasetId))
-            .bind(e.creator.as_slice())
-            .bind(e.manifestHash.as_slice())
-            .bind(&e.uri)
-            .bind(at.block_number)
-            .bind(at.log_index)
-            .bind(at.tx_hash.as_slice())
-            .execute(&mut *conn)
-            .await?;
-            insert_version(conn, at, e.datasetId, 1, e.manifestHash, &e.uri).await?;
-            insert_terms(conn, at, e.datasetId, &e.split, &e.offers).await?;
+/// Bytes as a BYTEA column value.
+fn bytes(value: impl AsRef<[u8]>) -> Vec<u8> {
+    value.as_ref().to_vec()
+}
+
+/// Declares one table's column buffers: a struct with a `Vec` per column, a
+/// `push` taking one row, and an `insert` writing every row pushed with the
+/// given statement, which must bind the columns in the order declared (each
+/// as an array, `UNNEST`ed).
+macro_rules! table {
+    ($(#[$doc:meta])* $name:ident { $($column:ident: $ty:ty),+ $(,)? } => $sql:expr) => {
+        $(#[$doc])*
+        #[derive(Debug, Default)]
+        struct $name {
+            $($column: Vec<$ty>,)+
         }
-        E::VersionPublished(e) => {
-            insert_version(conn, at, e.datasetId, e.version, e.manifestHash, &e.uri).await?;
+
+        impl $name {
+            #[allow(clippy::too_many_arguments)]
+            fn push(&mut self, $($column: $ty),+) {
+                $(self.$column.push($column);)+
+            }
+
+            async fn insert(self, conn: &mut PgConnection) -> Result<()> {
+                let Self { $($column,)+ } = self;
+                if [$($column.len()),+].iter().all(|&len| len == 0) {
+                    return Ok(());
+                }
+                sqlx::query($sql)$(.bind($column))+.execute(&mut *conn).await?;
+                Ok(())
+            }
         }
-        E::StatusChanged(e) => {
-            sqlx::query(
-                "INSERT INTO dataset_status_changes (dataset_id, status, block_number, log_index, tx_hash)
-                 VALUES ($1::NUMERIC, $2, $3, $4, $5)",
-            )
-            .bind(num(e.datasetId))
-            .bind(i16::from(e.status))
-            .bind(at.block_number)
-            .bind(at.log_index)
-            .bind(at.tx_hash.as_slice())
-            .execute(&mut *conn)
-            .await?;
+    };
+}
+
+table! {
+    /// `datasets`: one row per `DatasetRegistered`.
+    Datasets {
+        dataset_id: String, creator: Vec<u8>, manifest_hash: Vec<u8>, uri: String,
+        block_number: i64, log_index: i64, tx_hash: Vec<u8>,
+    } => "INSERT INTO datasets (dataset_id, creator, manifest_hash, uri,
+              block_number, log_index, tx_hash)
+          SELECT * FROM UNNEST($1::NUMERIC[], $2::BYTEA[], $3::BYTEA[], $4::TEXT[],
+              $5::BIGINT[], $6::BIGINT[], $7::BYTEA[])"
+}
+
+table! {
+    /// `dataset_versions`: version 1 of each registration, and each `VersionPublished`.
+    Versions {
+        dataset_id: String, version: i64, manifest_hash: Vec<u8>, uri: String,
+        block_number: i64, log_index: i64, tx_hash: Vec<u8>,
+    } => "INSERT INTO dataset_versions (dataset_id, version, manifest_hash, uri,
+              block_number, log_index, tx_hash)
+          SELECT * FROM UNNEST($1::NUMERIC[], $2::BIGINT[], $3::BYTEA[], $4::TEXT[],
+              $5::BIGINT[], $6::BIGINT[], $7::BYTEA[])"
+}
+
+table! {
+    /// `dataset_status_changes`: each `StatusChanged`.
+    StatusChanges {
+        dataset_id: String, status: i16,
+        block_number: i64, log_index: i64, tx_hash: Vec<u8>,
+    } => "INSERT INTO dataset_status_changes (dataset_id, status, block_number, log_index, tx_hash)
+          SELECT * FROM UNNEST($1::NUMERIC[], $2::SMALLINT[], $3::BIGINT[], $4::BIGINT[],
+              $5::BYTEA[])"
+}
+
+table! {
+    /// `dataset_terms`: the split of each registration and `TermsSet`. A row's
+    /// payees travel as one BYTEA of 20-byte addresses and its shares as
+    /// comma-separated text (UNNEST cannot take arrays of unequal lengths);
+    /// the statement turns them back into arrays.
+    DatasetTerms {
+        dataset_id: String, split_hash: Vec<u8>, terms_hash: Vec<u8>,
+        payees: Vec<u8>, shares: String,
+        block_number: i64, log_index: i64, tx_hash: Vec<u8>,
+    } => "INSERT INTO dataset_terms (dataset_id, split_hash, terms_hash, payees, shares,
+              block_number, log_index, tx_hash)
+          SELECT r.dataset_id, r.split_hash, r.terms_hash,
+              ARRAY(SELECT substring(r.payees FROM 20 * g + 1 FOR 20)
+                    FROM generate_series(0, length(r.payees) / 20 - 1) AS g ORDER BY g),
+              string_to_array(r.shares, ',')::BIGINT[],
+              r.block_number, r.log_index, r.tx_hash
+          FROM UNNEST($1::NUMERIC[], $2::BYTEA[], $3::BYTEA[], $4::BYTEA[], $5::TEXT[],
+              $6::BIGINT[], $7::BIGINT[], $8::BYTEA[])
+              AS r(dataset_id, split_hash, terms_hash, payees, shares,
+                   block_number, log_index, tx_hash)"
+}
+
+table! {
+    /// `terms_offers`: each offer of each registration and `TermsSet`.
+    TermsOffers {
+        block_number: i64, log_index: i64, offer_index: i32, dataset_id: String, kind: i16,
+        payment_token: Vec<u8>, price: String, duration: String, transferable: bool,
+        royalty_bps: i32, supply_cap: i64, terms_hash: Vec<u8>, offer_hash: Vec<u8>,
+    } => "INSERT INTO terms_offers (block_number, log_index, offer_index, dataset_id, kind,
+              payment_token, price, duration, transferable, royalty_bps, supply_cap,
+              terms_hash, offer_hash)
+          SELECT * FROM UNNEST($1::BIGINT[], $2::BIGINT[], $3::INTEGER[], $4::NUMERIC[],
+              $5::SMALLINT[], $6::BYTEA[], $7::NUMERIC[], $8::NUMERIC[], $9::BOOLEAN[],
+              $10::INTEGER[], $11::BIGINT[], $12::BYTEA[], $13::BYTEA[])"
+}
+
+table! {
+    /// `batch_anchors`: each `BatchAnchored`.
+    BatchAnchors {
+        root: Vec<u8>, anchorer: Vec<u8>, count: i64, uri: String,
+        block_number: i64, log_index: i64, tx_hash: Vec<u8>,
+    } => "INSERT INTO batch_anchors (root, anchorer, count, uri, block_number, log_index, tx_hash)
+          SELECT * FROM UNNEST($1::BYTEA[], $2::BYTEA[], $3::BIGINT[], $4::TEXT[],
+              $5::BIGINT[], $6::BIGINT[], $7::BYTEA[])"
+}
+
+table! {
+    /// `licences`: each `LicenceIssued`.
+    Licences {
+        token_id: String, dataset_id: String, holder: Vec<u8>, offer_hash: Vec<u8>,
+        version: i64, expires_at: String, payment_ref: Vec<u8>,
+        block_number: i64, log_index: i64, tx_hash: Vec<u8>,
+    } => "INSERT INTO licences (token_id, dataset_id, holder, offer_hash, version, expires_at,
+              payment_ref, block_number, log_index, tx_hash)
+          SELECT * FROM UNNEST($1::NUMERIC[], $2::NUMERIC[], $3::BYTEA[], $4::BYTEA[],
+              $5::BIGINT[], $6::NUMERIC[], $7::BYTEA[], $8::BIGINT[], $9::BIGINT[], $10::BYTEA[])"
+}
+
+table! {
+    /// `licence_transfers`: each ERC-721 `Transfer`, mints included.
+    LicenceTransfers {
+        token_id: String, from_address: Vec<u8>, to_address: Vec<u8>,
+        block_number: i64, log_index: i64, tx_hash: Vec<u8>,
+    } => "INSERT INTO licence_transfers (token_id, from_address, to_address,
+              block_number, log_index, tx_hash)
+          SELECT * FROM UNNEST($1::NUMERIC[], $2::BYTEA[], $3::BYTEA[],
+              $4::BIGINT[], $5::BIGINT[], $6::BYTEA[])"
+}
+
+table! {
+    /// `licence_flags`: each `LicenceFlagged`.
+    LicenceFlags {
+        token_id: String, payment_id: Vec<u8>,
+        block_number: i64, log_index: i64, tx_hash: Vec<u8>,
+    } => "INSERT INTO licence_flags (token_id, payment_id, block_number, log_index, tx_hash)
+          SELECT * FROM UNNEST($1::NUMERIC[], $2::BYTEA[], $3::BIGINT[], $4::BIGINT[],
+              $5::BYTEA[])"
+}
+
+table! {
+    /// `revenue_reports`: each `RevenueReported`.
+    RevenueReports {
+        token_id: String, dataset_id: String, token: Vec<u8>, revenue: String, royalty: String,
+        evidence_hash: Vec<u8>, block_number: i64, log_index: i64, tx_hash: Vec<u8>,
+    } => "INSERT INTO revenue_reports (token_id, dataset_id, token, revenue, royalty,
+              evidence_hash, block_number, log_index, tx_hash)
+          SELECT * FROM UNNEST($1::NUMERIC[], $2::NUMERIC[], $3::BYTEA[], $4::NUMERIC[],
+              $5::NUMERIC[], $6::BYTEA[], $7::BIGINT[], $8::BIGINT[], $9::BYTEA[])"
+}
+
+table! {
+    /// `payments`: each `PaymentReceived`.
+    Payments {
+        split_hash: Vec<u8>, token: Vec<u8>, dataset_id: String, payer: Vec<u8>,
+        amount: String, fee: String, block_number: i64, log_index: i64, tx_hash: Vec<u8>,
+    } => "INSERT INTO payments (split_hash, token, dataset_id, payer, amount, fee,
+              block_number, log_index, tx_hash)
+          SELECT * FROM UNNEST($1::BYTEA[], $2::BYTEA[], $3::NUMERIC[], $4::BYTEA[],
+              $5::NUMERIC[], $6::NUMERIC[], $7::BIGINT[], $8::BIGINT[], $9::BYTEA[])"
+}
+
+table! {
+    /// `releases`: each `PaymentReleased`.
+    Releases {
+        payee: Vec<u8>, split_hash: Vec<u8>, token: Vec<u8>, amount: String,
+        block_number: i64, log_index: i64, tx_hash: Vec<u8>,
+    } => "INSERT INTO releases (payee, split_hash, token, amount, block_number, log_index, tx_hash)
+          SELECT * FROM UNNEST($1::BYTEA[], $2::BYTEA[], $3::BYTEA[], $4::NUMERIC[],
+              $5::BIGINT[], $6::BIGINT[], $7::BYTEA[])"
+}
+
+table! {
+    /// `protocol_fee_releases`: each `ProtocolFeesReleased`.
+    ProtocolFeeReleases {
+        token: Vec<u8>, treasury: Vec<u8>, amount: String,
+        block_number: i64, log_index: i64, tx_hash: Vec<u8>,
+    } => "INSERT INTO protocol_fee_releases (token, treasury, amount, block_number, log_index,
+              tx_hash)
+          SELECT * FROM UNNEST($1::BYTEA[], $2::BYTEA[], $3::NUMERIC[], $4::BIGINT[],
+              $5::BIGINT[], $6::BYTEA[])"
+}
+
+table! {
+    /// `protocol_fee_changes`: each `ProtocolFeeSet`.
+    ProtocolFeeChanges {
+        bps: i32, treasury: Vec<u8>, block_number: i64, log_index: i64, tx_hash: Vec<u8>,
+    } => "INSERT INTO protocol_fee_changes (bps, treasury, block_number, log_index, tx_hash)
+          SELECT * FROM UNNEST($1::INTEGER[], $2::BYTEA[], $3::BIGINT[], $4::BIGINT[],
+              $5::BYTEA[])"
+}
+
+table! {
+    /// `token_allowlist_changes`: each `TokenAllowed`.
+    TokenAllowlistChanges {
+        token: Vec<u8>, allowed: bool, block_number: i64, log_index: i64, tx_hash: Vec<u8>,
+    } => "INSERT INTO token_allowlist_changes (token, allowed, block_number, log_index, tx_hash)
+          SELECT * FROM UNNEST($1::BYTEA[], $2::BOOLEAN[], $3::BIGINT[], $4::BIGINT[],
+              $5::BYTEA[])"
+}
+
+table! {
+    /// `credits_minted`: each `CreditsMinted`.
+    CreditsMinted {
+        payment_id: Vec<u8>, account: Vec<u8>, amount: String,
+        block_number: i64, log_index: i64, tx_hash: Vec<u8>,
+    } => "INSERT INTO credits_minted (payment_id, account, amount, block_number, log_index,
+              tx_hash)
+          SELECT * FROM UNNEST($1::BYTEA[], $2::BYTEA[], $3::NUMERIC[], $4::BIGINT[],
+              $5::BIGINT[], $6::BYTEA[])"
+}
+
+table! {
+    /// `credits_spent`: each `CreditsSpent`.
+    CreditsSpent {
+        payment_id: Vec<u8>, token_id: String, amount: String,
+        block_number: i64, log_index: i64, tx_hash: Vec<u8>,
+    } => "INSERT INTO credits_spent (payment_id, token_id, amount, block_number, log_index,
+              tx_hash)
+          SELECT * FROM UNNEST($1::BYTEA[], $2::NUMERIC[], $3::NUMERIC[], $4::BIGINT[],
+              $5::BIGINT[], $6::BYTEA[])"
+}
+
+table! {
+    /// `credits_reversed`: each `CreditsReversed`; the flagged token ids travel
+    /// as comma-separated text (see `DatasetTerms`).
+    CreditsReversed {
+        payment_id: Vec<u8>, account: Vec<u8>, burned: String, spent: String,
+        flagged_token_ids: String, block_number: i64, log_index: i64, tx_hash: Vec<u8>,
+    } => "INSERT INTO credits_reversed (payment_id, account, burned, spent, flagged_token_ids,
+              block_number, log_index, tx_hash)
+          SELECT r.payment_id, r.account, r.burned, r.spent,
+              string_to_array(r.flagged, ',')::NUMERIC[],
+              r.block_number, r.log_index, r.tx_hash
+          FROM UNNEST($1::BYTEA[], $2::BYTEA[], $3::NUMERIC[], $4::NUMERIC[], $5::TEXT[],
+              $6::BIGINT[], $7::BIGINT[], $8::BYTEA[])
+              AS r(payment_id, account, burned, spent, flagged, block_number, log_index, tx_hash)"
+}
+
+table! {
+    /// `role_changes`: each `RoleGranted` and `RoleRevoked`.
+    RoleChanges {
+        role: Vec<u8>, account: Vec<u8>, sender: Vec<u8>, granted: bool,
+        block_number: i64, log_index: i64, tx_hash: Vec<u8>,
+    } => "INSERT INTO role_changes (role, account, sender, granted, block_number, log_index,
+              tx_hash)
+          SELECT * FROM UNNEST($1::BYTEA[], $2::BYTEA[], $3::BYTEA[], $4::BOOLEAN[],
+              $5::BIGINT[], $6::BIGINT[], $7::BYTEA[])"
+}
+
+table! {
+    /// `pause_changes`: each `Paused` and `Unpaused`.
+    PauseChanges {
+        paused: bool, account: Vec<u8>, block_number: i64, log_index: i64, tx_hash: Vec<u8>,
+    } => "INSERT INTO pause_changes (paused, account, block_number, log_index, tx_hash)
+          SELECT * FROM UNNEST($1::BOOLEAN[], $2::BYTEA[], $3::BIGINT[], $4::BIGINT[],
+              $5::BYTEA[])"
+}
+
+/// The decoded rows of a range, gathered per table.
+#[derive(Debug, Default)]
+pub(crate) struct Rows {
+    datasets: Datasets,
+    versions: Versions,
+    status_changes: StatusChanges,
+    terms: DatasetTerms,
+    offers: TermsOffers,
+    batch_anchors: BatchAnchors,
+    licences: Licences,
+    transfers: LicenceTransfers,
+    flags: LicenceFlags,
+    revenue_reports: RevenueReports,
+    payments: Payments,
+    releases: Releases,
+    fee_releases: ProtocolFeeReleases,
+    fee_changes: ProtocolFeeChanges,
+    allowlist: TokenAllowlistChanges,
+    credits_minted: CreditsMinted,
+    credits_spent: CreditsSpent,
+    credits_reversed: CreditsReversed,
+    roles: RoleChanges,
+    pauses: PauseChanges,
+}
+
+impl Rows {
+    /// Decodes `log` and adds its rows; a log no binding knows adds none.
+    pub(crate) fn add(&mut self, log: &Log) -> Result<()> {
+        let Some(event) = decode(log) else {
+            if let Some(topic0) = log.topic0() {
+                tracing::debug!(%topic0, "log kept raw only: no binding decodes it");
+            }
+            return Ok(());
+        };
+        let at = Position::of(log)?;
+        match event {
+            Event::Tributary(event) => self.add_tributary(&at, event),
+            Event::Inherited(event) => self.add_inherited(&at, event),
         }
-        E::TermsSet(e) => insert_terms(conn, at, e.datasetId, &e.split, &e.offers).await?,
-        E::BatchAnchored(e) => {
-            sqlx::query(
-                "INSERT INTO batch_anchors (root, anchorer, count, uri, block_number, log_index, tx_hash)
-                 VALUES ($1, $2, $3, $4, $5, $6, $7)",
-            )
-            .bind(e.root.as_slice())
-            .bind(e.anchorer.as_slice())
-            .bind(i64::from(e.count))
-            .bind(&e.uri)
-            .bind(at.block_number)
-            .bind(at.log_index)
-            .bind(at.tx_hash.as_slice())
-            .execute(&mut *conn)
-            .await?;
-        }
-        E::LicenceIssued(e) => {
-            sqlx::query(
-                "INSERT INTO licences (token_id, dataset_id, holder, offer_hash, version,
-                     expires_at, payment_ref, block_number, log_index, tx_hash)
-                 VALUES ($1::NUMERIC, $2::NUMERIC, $3, $4, $5, $6::NUMERIC, $7, $8, $9, $10)",
-            )
-            .bind(num(e.tokenId))
-            .bind(num(e.datasetId))
-            .bind(e.holder.as_slice())
-            .bind(e.offerHash.as_slice())
-            .bind(i64::from(e.version))
-            .bind(e.expiresAt.to_string())
-            .bind(e.paymentRef.as_slice())
-            .bind(at.block_number)
-            .bind(at.log_index)
-            .bind(at.tx_hash.as_slice())
-            .execute(&mut *conn)
-            .await?;
-        }
-        E::RevenueReported(e) => {
-            sqlx::query(
-                "INSERT INTO revenue_reports (token_id, dataset_id, token, revenue, royalty,
-                     evidence_hash, block_number, log_index, tx_hash)
-                 VALUES ($1::NUMERIC, $2::NUMERIC, $3, $4::NUMERIC, $5::NUMERIC, $6, $7, $8, $9)",
-            )
-            .bind(num(e.tokenId))
-            .bind(num(e.datasetId))
-            .bind(e.token.as_slice())
-            .bind(num(e.revenue))
-            .bind(num(e.royalty))
-            .bind(e.evidenceHash.as_slice())
-            .bind(at.block_number)
-            .bind(at.log_index)
-            .bind(at.tx_hash.as_slice())
-            .execute(&mut *conn)
-            .await?;
-        }
-        E::LicenceFlagged(e) => {
-            sqlx::query(
-                "INSERT INTO licence_flags (token_id, payment_id, block_number, log_index, tx_hash)
-                 VALUES ($1::NUMERIC, $2, $3, $4, $5)",
-            )
-            .bind(num(e.tokenId))
-            .bind(e.paymentId.as_slice())
-            .bind(at.block_number)
-            .bind(at.log_index)
-            .bind(at.tx_hash.as_slice())
-            .execute(&mut *conn)
-            .await?;
-        }
-        E::PaymentReceived(e) => {
-            sqlx::query(
-                "INSERT INTO payments (split_hash, token, dataset_id, payer, amount, fee,
-                     block_number, log_index, tx_hash)
-                 VALUES ($1, $2, $3::NUMERIC, $4, $5::NUMERIC, $6::NUMERIC, $7, $8, $9)",
-            )
-            .bind(e.splitHash.as_slice())
-            .bind(e.token.as_slice())
-            .bind(num(e.datasetId))
-            .bind(e.payer.as_slice())
-            .bind(num(e.amount))
-            .bind(num(e.fee))
-            .bind(at.block_number)
-            .bind(at.log_index)
-            .bind(at.tx_hash.as_slice())
-            .execute(&mut *conn)
-            .await?;
-        }
-        E::PaymentReleased(e) => {
-            sqlx::query(
-                "INSERT INTO releases (payee, split_hash, token, amount, block_number, log_index, tx_hash)
-                 VALUES ($1, $2, $3, $4::NUMERIC, $5, $6, $7)",
-            )
-            .bind(e.payee.as_slice())
-            .bind(e.splitHash.as_slice())
-            .bind(e.token.as_slice())
-            .bind(num(e.amount))
-            .bind(at.block_number)
-            .bind(at.log_index)
-            .bind(at.tx_hash.as_slice())
-            .execute(&mut *conn)
-            .await?;
-        }
-        E::ProtocolFeesReleased(e) => {
-            sqlx::query(
-                "INSERT INTO protocol_fee_releases (token, treasury, amount, block_number, log_index, tx_hash)
-                 VALUES ($1, $2, $3::NUMERIC, $4, $5, $6)",
-            )
-            .bind(e.token.as_slice())
-            .bind(e.treasury.as_slice())
-            .bind(num(e.amount))
-            .bind(at.block_number)
-            .bind(at.log_index)
-            .bind(at.tx_hash.as_slice())
-            .execute(&mut *conn)
-            .await?;
-        }
-        E::ProtocolFeeSet(e) => {
-            sqlx::query(
-                "INSERT INTO protocol_fee_changes (bps, treasury, block_number, log_index, tx_hash)
-                 VALUES ($1, $2, $3, $4, $5)",
-            )
-            .bind(i32::from(e.bps))
-            .bind(e.treasury.as_slice())
-            .bind(at.block_number)
-            .bind(at.log_index)
-            .bind(at.tx_hash.as_slice())
-            .execute(&mut *conn)
-            .await?;
-        }
-        E::TokenAllowed(e) => {
-            sqlx::query(
-                "INSERT INTO token_allowlist_changes (token, allowed, block_number, log_index, tx_hash)
-                 VALUES ($1, $2, $3, $4, $5)",
-            )
-            .bind(e.token.as_slice())
-            .bind(e.allowed)
-            .bind(at.block_number)
-            .bind(at.log_index)
-            .bind(at.tx_hash.as_slice())
-            .execute(&mut *conn)
-            .await?;
-        }
-        E::CreditsMinted(e) => {
-            sqlx::query(
-                "INSERT INTO credits_minted (payment_id, account, amount, block_number, log_index, tx_hash)
-                 VALUES ($1, $2, $3::NUMERIC, $4, $5, $6)",
-            )
-            .bind(e.paymentId.as_slice())
-            .bind(e.account.as_slice())
-            .bind(num(e.amount))
-            .bind(at.block_number)
-            .bind(at.log_index)
-            .bind(at.tx_hash.as_slice())
-            .execute(&mut *conn)
-            .await?;
-        }
-        E::CreditsSpent(e) => {
-            sqlx::query(
-                "INSERT INTO credits_spent (payment_id, token_id, amount, block_number, log_index, tx_hash)
-                 VALUES ($1, $2::NUMERIC, $3::NUMERIC, $4, $5, $6)",
-            )
-            .bind(e.paymentId.as_slice())
-            .bind(num(e.tokenId))
-            .bind(num(e.amount))
-            .bind(at.block_number)
-            .bind(at.log_index)
-            .bind(at.tx_hash.as_slice())
-            .execute(&mut *conn)
-            .await?;
-        }
-        E::CreditsReversed(e) => {
-            let flagged: Vec<String> = e.flaggedTokenIds.iter().copied().map(num).collect();
-            sqlx::query(
-                "INSERT INTO credits_reversed (payment_id, account, burned, spent, flagged_token_ids,
-                     block_number, log_index, tx_hash)
-                 VALUES ($1, $2, $3::NUMERIC, $4::NUMERIC, $5::NUMERIC[], $6, $7, $8)",
-            )
-            .bind(e.paymentId.as_slice())
-            .bind(e.account.as_slice())
-            .bind(num(e.burned))
-            .bind(num(e.spent))
-            .bind(flagged)
-            .bind(at.block_number)
-            .bind(at.log_index)
-            .bind(at.tx_hash.as_slice())
-            .execute(&mut *conn)
-            .await?;
+        Ok(())
+    }
+
+    /// Writes every row added, one statement per table that has rows.
+    pub(crate) async fn insert(self, conn: &mut PgConnection) -> Result<()> {
+        let Self {
+            datasets,
+            versions,
+            status_changes,
+            terms,
+            offers,
+            batch_anchors,
+            licences,
+            transfers,
+            flags,
+            revenue_reports,
+            payments,
+            releases,
+            fee_releases,
+            fee_changes,
+            allowlist,
+            credits_minted,
+            credits_spent,
+            credits_reversed,
+            roles,
+            pauses,
+        } = self;
+        datasets.insert(conn).await?;
+        versions.insert(conn).await?;
+        status_changes.insert(conn).await?;
+        terms.insert(conn).await?;
+        offers.insert(conn).await?;
+        batch_anchors.insert(conn).await?;
+        licences.insert(conn).await?;
+        transfers.insert(conn).await?;
+        flags.insert(conn).await?;
+        revenue_reports.insert(conn).await?;
+        payments.insert(conn).await?;
+        releases.insert(conn).await?;
+        fee_releases.insert(conn).await?;
+        fee_changes.insert(conn).await?;
+        allowlist.insert(conn).await?;
+        credits_minted.insert(conn).await?;
+        credits_spent.insert(conn).await?;
+        credits_reversed.insert(conn).await?;
+        roles.insert(conn).await?;
+        pauses.insert(conn).await?;
+        Ok(())
+    }
+
+    fn add_tributary(&mut self, at: &Position, event: ITributaryEvents) {
+        use ITributaryEvents as E;
+        let (block, index, tx) = (at.block_number, at.log_index, bytes(at.tx_hash));
+        match event {
+            E::DatasetRegistered(e) => {
+                self.datasets.push(
+                    num(e.datasetId),
+                    bytes(e.creator),
+                    bytes(e.manifestHash),
+                    e.uri.clone(),
+                    block,
+                    index,
+                    tx.clone(),
+                );
+                self.add_version(at, e.datasetId, 1, e.manifestHash, e.uri);
+                self.add_terms(at, e.datasetId, &e.split, &e.offers);
+            }
+            E::VersionPublished(e) => {
+                self.add_version(at, e.datasetId, e.version, e.manifestHash, e.uri);
+            }
+            E::StatusChanged(e) => {
+                self.status_changes
+                    .push(num(e.datasetId), i16::from(e.status), block, index, tx);
+            }
+            E::TermsSet(e) => self.add_terms(at, e.datasetId, &e.split, &e.offers),
+            E::BatchAnchored(e) => self.batch_anchors.push(
+                bytes(e.root),
+                bytes(e.anchorer),
+                i64::from(e.count),
+                e.uri,
+                block,
+                index,
+                tx,
+            ),
+            E::LicenceIssued(e) => self.licences.push(
+                num(e.tokenId),
+                num(e.datasetId),
+                bytes(e.holder),
+                bytes(e.offerHash),
+                i64::from(e.version),
+                e.expiresAt.to_string(),
+                bytes(e.paymentRef),
+                block,
+                index,
+                tx,
+            ),
+            E::RevenueReported(e) => self.revenue_reports.push(
+                num(e.tokenId),
+                num(e.datasetId),
+                bytes(e.token),
+                num(e.revenue),
+                num(e.royalty),
+                bytes(e.evidenceHash),
+                block,
+                index,
+                tx,
+            ),
+            E::LicenceFlagged(e) => {
+                self.flags
+                    .push(num(e.tokenId), bytes(e.paymentId), block, index, tx);
+            }
+            E::PaymentReceived(e) => self.payments.push(
+                bytes(e.splitHash),
+                bytes(e.token),
+                num(e.datasetId),
+                bytes(e.payer),
+                num(e.amount),
+                num(e.fee),
+                block,
+                index,
+                tx,
+            ),
+            E::PaymentReleased(e) => self.releases.push(
+                bytes(e.payee),
+                bytes(e.splitHash),
+                bytes(e.token),
+                num(e.amount),
+                block,
+                index,
+                tx,
+            ),
+            E::ProtocolFeesReleased(e) => self.fee_releases.push(
+                bytes(e.token),
+                bytes(e.treasury),
+                num(e.amount),
+                block,
+                index,
+                tx,
+            ),
+            E::ProtocolFeeSet(e) => {
+                self.fee_changes
+                    .push(i32::from(e.bps), bytes(e.treasury), block, index, tx);
+            }
+            E::TokenAllowed(e) => {
+                self.allowlist
+                    .push(bytes(e.token), e.allowed, block, index, tx);
+            }
+            E::CreditsMinted(e) => self.credits_minted.push(
+                bytes(e.paymentId),
+                bytes(e.account),
+                num(e.amount),
+                block,
+                index,
+                tx,
+            ),
+            E::CreditsSpent(e) => self.credits_spent.push(
+                bytes(e.paymentId),
+                num(e.tokenId),
+                num(e.amount),
+                block,
+                index,
+                tx,
+            ),
+            E::CreditsReversed(e) => self.credits_reversed.push(
+                bytes(e.paymentId),
+                bytes(e.account),
+                num(e.burned),
+                num(e.spent),
+                comma_separated(e.flaggedTokenIds.iter()),
+                block,
+                index,
+                tx,
+            ),
         }
     }
-    Ok(())
-}
 
-async fn apply_inherited(
-    conn: &mut PgConnection,
-    at: Position,
-    event: TributaryInheritedEvents,
-) -> Result<()> {
-    use TributaryInheritedEvents as E;
-    match event {
-        E::Transfer(TributaryInherited::Transfer { from, to, id }) => {
-            sqlx::query(
-                "INSERT INTO licence_transfers (token_id, from_address, to_address,
-                     block_number, log_index, tx_hash)
-                 VALUES ($1::NUMERIC, $2, $3, $4, $5, $6)",
-            )
-            .bind(num(id))
-            .bind(from.as_slice())
-            .bind(to.as_slice())
-            .bind(at.block_number)
-            .bind(at.log_index)
-            .bind(at.tx_hash.as_slice())
-            .execute(&mut *conn)
-            .await?;
+    fn add_inherited(&mut self, at: &Position, event: TributaryInheritedEvents) {
+        use TributaryInheritedEvents as E;
+        let (block, index, tx) = (at.block_number, at.log_index, bytes(at.tx_hash));
+        match event {
+            E::Transfer(TributaryInherited::Transfer { from, to, id }) => {
+                self.transfers
+                    .push(num(id), bytes(from), bytes(to), block, index, tx);
+            }
+            E::RoleGranted(e) => self.add_role(at, e.role, e.account, e.sender, true),
+            E::RoleRevoked(e) => self.add_role(at, e.role, e.account, e.sender, false),
+            E::Paused(e) => self.pauses.push(true, bytes(e.account), block, index, tx),
+            E::Unpaused(e) => self.pauses.push(false, bytes(e.account), block, index, tx),
+            // Approvals, role-admin changes and EIP-712 domain changes stay raw.
+            _ => {}
         }
-        E::RoleGranted(e) => insert_role(conn, at, e.role, e.account, e.sender, true).await?,
-        E::RoleRevoked(e) => insert_role(conn, at, e.role, e.account, e.sender, false).await?,
-        E::Paused(e) => insert_pause(conn, at, true, e.account).await?,
-        E::Unpaused(e) => insert_pause(conn, at, false, e.account).await?,
-        // Approvals, role-admin changes and EIP-712 domain changes stay raw.
-        _ => {}
     }
-    Ok(())
-}
 
-async fn insert_version(
-    conn: &mut PgConnection,
-    at: Position,
-    dataset_id: U256,
-    version: u32,
-    manifest_hash: B256,
-    uri: &str,
-) -> Result<()> {
-    sqlx::query(
-        "INSERT INTO dataset_versions (dataset_id, version, manifest_hash, uri,
-             block_number, log_index, tx_hash)
-         VALUES ($1::NUMERIC, $2, $3, $4, $5, $6, $7)",
-    )
-    .bind(num(dataset_id))
-    .bind(i64::from(version))
-    .bind(manifest_hash.as_slice())
-    .bind(uri)
-    .bind(at.block_number)
-    .bind(at.log_index)
-    .bind(at.tx_hash.as_slice())
-    .execute(&mut *conn)
-    .await?;
-    Ok(())
-}
-
-async fn insert_terms(
-    conn: &mut PgConnection,
-    at: Position,
-    dataset_id: U256,
-    split: &Split,
-    offers: &[Offer],
-) -> Result<()> {
-    let split_hash = signing::split_hash(split);
-    let terms_hash = Terms::new(split, offers.to_vec()).hash();
-    let payees: Vec<Vec<u8>> = split.payees.iter().map(|payee| payee.to_vec()).collect();
-    let shares: Vec<i64> = split.shares.iter().map(|&share| i64::from(share)).collect();
-    sqlx::query(
-        "INSERT INTO dataset_terms (dataset_id, split_hash, terms_hash, payees, shares,
-             block_number, log_index, tx_hash)
-         VALUES ($1::NUMERIC, $2, $3, $4, $5, $6, $7, $8)",
-    )
-    .bind(num(dataset_id))
-    .bind(split_hash.as_slice())
-    .bind(terms_hash.as_slice())
-    .bind(payees)
-    .bind(shares)
-    .bind(at.block_number)
-    .bind(at.log_index)
-    .bind(at.tx_hash.as_slice())
-    .execute(&mut *conn)
-    .await?;
-    for (index, offer) in offers.iter().enumerate() {
-        sqlx::query(
-            "INSERT INTO terms_offers (block_number, log_index, offer_index, dataset_id, kind,
-                 payment_token, price, duration, transferable, royalty_bps, supply_cap,
-                 terms_hash, offer_hash)
-             VALUES ($1, $2, $3, $4::NUMERIC, $5, $6, $7::NUMERIC, $8::NUMERIC, $9, $10, $11, $12, $13)",
-        )
-        .bind(at.block_number)
-        .bind(at.log_index)
-        .bind(index as i32)
-        .bind(num(dataset_id))
-        .bind(i16::from(offer.kind))
-        .bind(offer.paymentToken.as_slice())
-        .bind(offer.price.to_string())
-        .bind(offer.duration.to_string())
-        .bind(offer.transferable)
-        .bind(i32::from(offer.royaltyBps))
-        .bind(i64::from(offer.supplyCap))
-        .bind(offer.termsHash.as_slice())
-        .bind(offer_hash(offer).as_slice())
-        .execute(&mut *conn)
-        .await?;
+    fn add_version(
+        &mut self,
+        at: &Position,
+        dataset_id: U256,
+        version: u32,
+        manifest_hash: B256,
+        uri: String,
+    ) {
+        self.versions.push(
+            num(dataset_id),
+            i64::from(version),
+            bytes(manifest_hash),
+            uri,
+            at.block_number,
+            at.log_index,
+            bytes(at.tx_hash),
+        );
     }
-    Ok(())
+
+    fn add_terms(&mut self, at: &Position, dataset_id: U256, split: &Split, offers: &[Offer]) {
+        let terms_hash = Terms::new(split, offers.to_vec()).hash();
+        self.terms.push(
+            num(dataset_id),
+            bytes(signing::split_hash(split)),
+            bytes(terms_hash),
+            split.payees.iter().flat_map(|payee| payee.0).collect(),
+            comma_separated(split.shares.iter()),
+            at.block_number,
+            at.log_index,
+            bytes(at.tx_hash),
+        );
+        for (index, offer) in offers.iter().enumerate() {
+            self.offers.push(
+                at.block_number,
+                at.log_index,
+                index as i32,
+                num(dataset_id),
+                i16::from(offer.kind),
+                bytes(offer.paymentToken),
+                offer.price.to_string(),
+                offer.duration.to_string(),
+                offer.transferable,
+                i32::from(offer.royaltyBps),
+                i64::from(offer.supplyCap),
+                bytes(offer.termsHash),
+                bytes(offer_hash(offer)),
+            );
+        }
+    }
+
+    fn add_role(
+        &mut self,
+        at: &Position,
+        role: B256,
+        account: Address,
+        sender: Address,
+        granted: bool,
+    ) {
+        self.roles.push(
+            bytes(role),
+            bytes(account),
+            bytes(sender),
+            granted,
+            at.block_number,
+            at.log_index,
+            bytes(at.tx_hash),
+        );
+    }
 }
 
-async fn insert_role(
-    conn: &mut PgConnection,
-    at: Position,
-    role: B256,
-    account: alloy::primitives::Address,
-    sender: alloy::primitives::Address,
-    granted: bool,
-) -> Result<()> {
-    sqlx::query(
-        "INSERT INTO role_changes (role, account, sender, granted, block_number, log_index, tx_hash)
-         VALUES ($1, $2, $3, $4, $5, $6, $7)",
-    )
-    .bind(role.as_slice())
-    .bind(account.as_slice())
-    .bind(sender.as_slice())
-    .bind(granted)
-    .bind(at.block_number)
-    .bind(at.log_index)
-    .bind(at.tx_hash.as_slice())
-    .execute(&mut *conn)
-    .await?;
-    Ok(())
-}
-
-async fn insert_pause(
-    conn: &mut PgConnection,
-    at: Position,
-    paused: bool,
-    account: alloy::primitives::Address,
-) -> Result<()> {
-    sqlx::query(
-        "INSERT INTO pause_changes (paused, account, block_number, log_index, tx_hash)
-         VALUES ($1, $2, $3, $4, $5)",
-    )
-    .bind(paused)
-    .bind(account.as_slice())
-    .bind(at.block_number)
-    .bind(at.log_index)
-    .bind(at.tx_hash.as_slice())
-    .execute(&mut *conn)
-    .await?;
-    Ok(())
+/// `1,2,3`: how a variable-length list of numbers travels in one UNNEST column.
+fn comma_separated<T: ToString>(values: impl Iterator<Item = T>) -> String {
+    values
+        .map(|value| value.to_string())
+        .collect::<Vec<_>>()
+        .join(",")
 }
 
 #[cfg(test)]
@@ -490,5 +671,11 @@ mod tests {
         for selector in ITributaryEvents::SELECTORS {
             assert!(!TributaryInheritedEvents::SELECTORS.contains(selector));
         }
+    }
+
+    #[test]
+    fn lists_travel_as_comma_separated_text() {
+        assert_eq!(comma_separated([7u32, 3].iter()), "7,3");
+        assert_eq!(comma_separated(std::iter::empty::<u32>()), "");
     }
 }

@@ -65,6 +65,10 @@ struct Args {
     #[arg(long, env = "TRIBUTARY_MAX_RANGE", default_value_t = 10_000)]
     max_range: u64,
 
+    /// Most blocks behind the head at which `/readyz` still answers ready.
+    #[arg(long, env = "TRIBUTARY_READY_WITHIN", default_value_t = 2)]
+    ready_within: u64,
+
     /// Seconds before a JSON-RPC request counts as failed.
     #[arg(long, env = "TRIBUTARY_RPC_TIMEOUT_SECS", default_value_t = 30)]
     rpc_timeout_secs: u64,
@@ -126,7 +130,11 @@ async fn main() -> Result<()> {
     // Tests and scripts read the port from this line.
     println!("listening on {address}");
     tracing::info!(%address, "HTTP API listening");
-    let app = api::router(AppState::new(pool, meta, indexer.status()));
+    let app = api::router(
+        AppState::new(pool, meta, indexer.status())
+            .with_ready_within(args.ready_within)
+            .with_finality_depth(args.finality_depth),
+    );
     let server = axum::serve(listener, app).with_graceful_shutdown(shutdown());
 
     tokio::select! {

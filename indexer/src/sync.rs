@@ -23,6 +23,7 @@ use url::Url;
 use crate::{
     db::{self, Commit, Meta, StoredBlock},
     error::{Error, Result},
+    metrics::Metrics,
 };
 
 /// A block by number and hash.
@@ -128,6 +129,7 @@ impl SyncConfig {
 pub struct SyncStatus {
     head: AtomicU64,
     reorgs: AtomicU64,
+    metrics: Metrics,
 }
 
 const UNKNOWN: u64 = u64::MAX;
@@ -137,6 +139,7 @@ impl Default for SyncStatus {
         Self {
             head: AtomicU64::new(UNKNOWN),
             reorgs: AtomicU64::new(0),
+            metrics: Metrics::default(),
         }
     }
 }
@@ -150,6 +153,11 @@ impl SyncStatus {
     /// Reorgs repaired since start.
     pub fn reorgs(&self) -> u64 {
         self.reorgs.load(Ordering::Relaxed)
+    }
+
+    /// The sync loop's Prometheus metrics.
+    pub fn metrics(&self) -> &Metrics {
+        &self.metrics
     }
 }
 
@@ -334,6 +342,7 @@ impl Indexer {
                     }
                 }
                 Err(error) if error.retry_may_help() => {
+                    self.status.metrics.retries.inc();
                     tracing::warn!(%error, retry_in = ?backoff, range = self.range, "sync step failed");
                     tokio::time::sleep(backoff).await;
                     backoff = (backoff * 2).min(self.config.max_backoff);
@@ -387,6 +396,10 @@ impl Indexer {
             let to = next.saturating_add(self.window_range() - 1).min(head);
             self.fetch_window(next, to).await?
         };
+        self.status
+            .metrics
+            .fetch_seconds
+            .observe(started.elapsed().as_secs_f64());
         let lagging = Step::Lagging {
             head,
             indexed: checkpoint.map_or(next.saturating_sub(1), |cp| cp.number),
@@ -471,6 +484,11 @@ impl Indexer {
         self.commit(Some(cp), Some(ancestor.number), fetched)
             .await?;
         self.status.reorgs.fetch_add(1, Ordering::Relaxed);
+        self.status.metrics.reorgs.inc();
+        self.status
+            .metrics
+            .rollback_depth
+            .observe((cp.number - ancestor.number) as f64);
         tracing::warn!(
             ancestor = ancestor.number,
             replaced_to = cp.number,
@@ -496,6 +514,8 @@ impl Indexer {
             .last
             .number
             .saturating_sub(self.config.finality_depth);
+        let (last, logs) = (fetched.last.number, fetched.logs.len());
+        let started = Instant::now();
         db::commit(
             &self.pool,
             Commit {
@@ -508,7 +528,14 @@ impl Indexer {
                 prune_below: keep_from,
             },
         )
-        .await
+        .await?;
+        let metrics = &self.status.metrics;
+        metrics
+            .commit_seconds
+            .observe(started.elapsed().as_secs_f64());
+        metrics.events.inc_by(logs as u64);
+        metrics.indexed_to(last);
+        Ok(())
     }
 
     /// Blocks per range inside the unfinalized window: every header is
@@ -539,6 +566,10 @@ impl Indexer {
                 .min(limit)
                 .max(self.range.min(limit));
         }
+        self.status
+            .metrics
+            .range
+            .set(self.range.try_into().unwrap_or(i64::MAX));
     }
 
     /// Logs and the end headers of a final range. `None` if the node does
@@ -676,6 +707,7 @@ impl Indexer {
         )
         .await?;
         self.status.head.store(head, Ordering::Relaxed);
+        self.status.metrics.saw_head(head);
         Ok(head)
     }
 

@@ -214,17 +214,166 @@ async fn http_api_of_the_binary_serves_the_mirror_and_refuses_bad_input_with_4xx
         }
     }
     assert_eq!(walked, paid, "paging walks the same list");
+    let by_creator = api
+        .ok(&format!("/payments?creator={}", account(1).address()))
+        .await;
+    assert_eq!(
+        by_creator["items"].as_array().expect("items").len(),
+        4,
+        "dataset 2, also account 1's, was never paid"
+    );
+
+    // Releases to a payee equal what the contract says it released.
+    let releases = api
+        .ok(&format!("/releases?payee={}", account(5).address()))
+        .await;
+    let releases = releases["items"].as_array().expect("items");
+    assert_eq!(releases.len(), 1);
+    let released = tributary
+        .contract()
+        .released(
+            done.split.hash(),
+            tributary_core::chain::ETH,
+            account(5).address(),
+        )
+        .call()
+        .await
+        .expect("view");
+    assert_eq!(releases[0]["amount"], released.to_string());
+    assert_eq!(
+        api.ok(&format!("/releases?split={}", done.split.hash()))
+            .await["items"],
+        Value::Array(releases.clone())
+    );
+
+    // One licence, and isLicensed from the mirror with the block it holds at.
+    let token = done.tokens[0].to_string();
+    let licence = api.ok(&format!("/licences/{token}")).await;
+    assert_eq!(licence["holder"], account(8).address().to_checksum(None));
+    for (holder, expected) in [(8, true), (2, true), (9, false)] {
+        let address = account(holder).address();
+        let answer = api.ok(&format!("/datasets/1/licensed/{address}")).await;
+        let on_chain = tributary
+            .is_licensed(address, U256::from(1))
+            .await
+            .expect("view");
+        assert_eq!(answer["licensed"], on_chain, "account {holder}: {answer}");
+        assert_eq!(answer["licensed"], expected, "account {holder}: {answer}");
+        assert_eq!(answer["at"]["block_number"], head);
+    }
+    let answer = api
+        .ok(&format!("/datasets/1/licensed/{}", done.card_buyer))
+        .await;
+    assert_eq!(answer["token_ids"][0], done.tokens[1].to_string());
+
+    // Credits of the card buyer: one reversed payment, one kept.
+    let credits = api.ok(&format!("/credits/{}", done.card_buyer)).await;
+    let balance = tributary
+        .credit_balance(done.card_buyer)
+        .await
+        .expect("view");
+    assert_eq!(credits["balance"], balance.to_string());
+    assert_eq!(credits["balance"], "900");
+    let payments = credits["payments"].as_array().expect("payments");
+    assert_eq!(payments.len(), 2);
+    assert_eq!(payments[0]["reversed"], true);
+    assert_eq!(payments[0]["spent"], "500");
+    assert_eq!(payments[0]["token_ids"][0], done.tokens[1].to_string());
+    assert_eq!(payments[1]["reversed"], false);
+    let nobody = api.ok(&format!("/credits/{}", account(9).address())).await;
+    assert_eq!(nobody["balance"], "0");
+
+    // Batch anchors, and inclusion proofs checked as the contract checks them.
+    let anchors = api.ok("/anchors").await;
+    assert_eq!(anchors["items"][0]["root"], done.batch_root.to_string());
+    let tree = tributary_core::merkle::Tree::new(&done.batch).expect("tree");
+    for (index, manifest_hash) in done.batch.iter().enumerate() {
+        let proof = tree.proof(index).expect("proof");
+        let joined = proof
+            .iter()
+            .map(ToString::to_string)
+            .collect::<Vec<_>>()
+            .join(",");
+        let path = format!(
+            "/anchors/{}?manifest_hash={manifest_hash}&proof={joined}",
+            done.batch_root
+        );
+        let checked = api.ok(&path).await;
+        assert_eq!(checked["inclusion"]["included"], true, "{checked}");
+        let wrong = format!(
+            "/anchors/{}?manifest_hash={}&proof={joined}",
+            done.batch_root,
+            alloy::primitives::B256::repeat_byte(99)
+        );
+        assert_eq!(api.ok(&wrong).await["inclusion"]["included"], false);
+        let on_chain = tributary
+            .contract()
+            .verifyBatchInclusion(done.batch_root, *manifest_hash, proof)
+            .call()
+            .await
+            .expect("view");
+        assert!(on_chain, "the contract agrees");
+    }
+
+    // Caching: a 200 carries an ETag, and the same ETag back is a 304.
+    let response = api
+        .http
+        .get(format!("{}/datasets/1", api.base))
+        .send()
+        .await
+        .expect("GET");
+    let etag = response.headers()["etag"].clone();
+    assert_eq!(response.headers()["cache-control"], "no-cache");
+    let again = api
+        .http
+        .get(format!("{}/datasets/1", api.base))
+        .header("if-none-match", etag)
+        .send()
+        .await
+        .expect("GET");
+    assert_eq!(again.status(), StatusCode::NOT_MODIFIED);
+
+    // Liveness, readiness and metrics.
+    assert_eq!(api.ok("/healthz").await["status"], "ok");
+    assert_eq!(api.ok("/readyz").await["ready"], true);
+    let metrics = api
+        .http
+        .get(format!("{}/metrics", api.base))
+        .send()
+        .await
+        .expect("GET /metrics")
+        .text()
+        .await
+        .expect("body");
+    let events = metrics
+        .lines()
+        .find_map(|line| line.strip_prefix("tributary_indexer_events_total "))
+        .expect("events counter");
+    assert!(events.parse::<u64>().expect("a count") > 20, "{metrics}");
+    assert!(
+        metrics.contains(&format!("tributary_indexer_indexed_block {head}")),
+        "{metrics}"
+    );
 
     // The OpenAPI document names every endpoint.
     let doc = api.ok("/openapi.json").await;
     assert!(doc["openapi"].as_str().expect("version").starts_with("3."));
     for path in [
         "/health",
+        "/healthz",
+        "/readyz",
+        "/metrics",
         "/status",
         "/datasets",
         "/datasets/{id}",
+        "/datasets/{id}/licensed/{account}",
         "/licences",
+        "/licences/{token_id}",
         "/payments",
+        "/releases",
+        "/credits/{account}",
+        "/anchors",
+        "/anchors/{root}",
     ] {
         assert!(
             doc["paths"][path]["get"].is_object(),
@@ -276,6 +425,44 @@ async fn http_api_of_the_binary_serves_the_mirror_and_refuses_bad_input_with_4xx
     api.error("/payments?dataset=0x1", bad, "bad_request").await;
     api.error("/no/such/endpoint", StatusCode::NOT_FOUND, "not_found")
         .await;
+    api.error("/datasets?kind=Lease", bad, "bad_request").await;
+    api.error("/licences/999", StatusCode::NOT_FOUND, "not_found")
+        .await;
+    api.error("/licences/x", bad, "bad_request").await;
+    let nobody = account(9).address();
+    api.error(
+        &format!("/datasets/99/licensed/{nobody}"),
+        StatusCode::NOT_FOUND,
+        "not_found",
+    )
+    .await;
+    api.error("/datasets/1/licensed/0x12", bad, "bad_request")
+        .await;
+    api.error("/credits/0xzz", bad, "bad_request").await;
+    api.error("/releases?payee=1", bad, "bad_request").await;
+    api.error("/releases?split=0x12", bad, "bad_request").await;
+    api.error("/releases?cursor=5", bad, "bad_request").await;
+    api.error("/payments?creator=me", bad, "bad_request").await;
+    api.error("/anchors?anchorer=0x", bad, "bad_request").await;
+    api.error(
+        &format!("/anchors/{}", alloy::primitives::B256::repeat_byte(7)),
+        StatusCode::NOT_FOUND,
+        "not_found",
+    )
+    .await;
+    api.error("/anchors/0x1234", bad, "bad_request").await;
+    api.error(
+        &format!("/anchors/{}?manifest_hash=0x1", done.batch_root),
+        bad,
+        "bad_request",
+    )
+    .await;
+    api.error(
+        &format!("/anchors/{}?proof=0x1", done.batch_root),
+        bad,
+        "bad_request",
+    )
+    .await;
 
     process.kill();
 }

@@ -101,6 +101,8 @@ pub(crate) struct Activity {
     pub(crate) tokens: Vec<U256>,
     pub(crate) card_buyer: Address,
     pub(crate) batch_root: B256,
+    /// The manifest hashes anchored under `batch_root`, in tree order.
+    pub(crate) batch: Vec<B256>,
 }
 
 pub(crate) async fn activity(anvil: &Anvil, tributary: &Tributary) -> Activity {
@@ -221,7 +223,10 @@ pub(crate) async fn activity(anvil: &Anvil, tributary: &Tributary) -> Activity {
         .release_protocol_fees(ETH)
         .await
         .expect("protocol fees");
-    let batch_root = keccak256("batch");
+    let batch: Vec<B256> = (10u8..13).map(B256::repeat_byte).collect();
+    let batch_root = tributary_core::merkle::Tree::new(&batch)
+        .expect("a batch")
+        .root();
     creator
         .anchor_batch(batch_root, 3, "ipfs://batch")
         .await
@@ -234,6 +239,7 @@ pub(crate) async fn activity(anvil: &Anvil, tributary: &Tributary) -> Activity {
         tokens,
         card_buyer,
         batch_root,
+        batch,
     }
 }
 

@@ -1,0 +1,403 @@
+//! Datasets: the registry as it stands, with versions, terms and provenance.
+
+use axum::{
+    Json,
+    extract::{
+        Path, Query, State,
+        rejection::{PathRejection, QueryRejection},
+    },
+};
+use serde::{Deserialize, Serialize};
+use sqlx::FromRow;
+use utoipa::{IntoParams, ToSchema};
+
+use super::{
+    AppState,
+    error::{ApiError, ApiResult, ErrorBody},
+    input::{Provenance, address, bad_cursor, hex_address, hex_hash, limit, page, query, uint},
+};
+
+/// A dataset as it stands now.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct DatasetSummary {
+    /// The dataset id (decimal).
+    pub id: String,
+    /// Its creator.
+    pub creator: String,
+    /// `Active`, `Paused` or `Retired`.
+    pub status: String,
+    /// Versions published (registration is version 1).
+    pub version_count: u32,
+    /// The latest version's manifest hash (sha256 of the canonical manifest).
+    pub manifest_hash: String,
+    /// The latest version's manifest URI.
+    pub uri: String,
+    /// The current split's hash.
+    pub split_hash: String,
+    /// The current terms hash (what `dataset(id).termsHash` answers).
+    pub terms_hash: String,
+    /// Where it was registered.
+    pub registered: Provenance,
+}
+
+/// A page of datasets.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct DatasetPage {
+    /// The datasets, by id.
+    pub items: Vec<DatasetSummary>,
+    /// Pass as `cursor` for the next page; `null` on the last.
+    pub next_cursor: Option<String>,
+}
+
+/// A dataset with its versions and current terms.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct DatasetDetail {
+    /// The dataset as it stands now.
+    #[serde(flatten)]
+    pub dataset: DatasetSummary,
+    /// Every version, oldest first.
+    pub versions: Vec<Version>,
+    /// The split and offers in force.
+    pub terms: CurrentTerms,
+}
+
+/// One published version.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct Version {
+    /// Its number (from 1).
+    pub version: u32,
+    /// The manifest's sha256.
+    pub manifest_hash: String,
+    /// Where the manifest lives.
+    pub uri: String,
+    /// Where it was anchored.
+    pub published: Provenance,
+}
+
+/// A dataset's split and offers.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct CurrentTerms {
+    /// `keccak256(abi.encode(payees, shares))`.
+    pub split_hash: String,
+    /// The terms hash the registry stores.
+    pub terms_hash: String,
+    /// The payees, ascending.
+    pub payees: Vec<Payee>,
+    /// The licence offers, by index.
+    pub offers: Vec<OfferView>,
+    /// Where these terms were set.
+    pub set: Provenance,
+}
+
+/// A payee of a split.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct Payee {
+    /// The payee's address.
+    pub account: String,
+    /// Its shares.
+    pub shares: u32,
+}
+
+/// A licence offer.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct OfferView {
+    /// Its index in the terms (the `offerIndex` of a purchase).
+    pub index: u32,
+    /// `OneOff`, `RoyaltyLinked`, `Subscription` or `Custom`.
+    pub kind: String,
+    /// The payment token: `0x0…0` for ETH, `0x…0C4ED175` for credits, or an ERC-20.
+    pub payment_token: String,
+    /// The price, in the token's smallest unit (decimal).
+    pub price: String,
+    /// Seconds the licence lasts (0: perpetual; decimal).
+    pub duration: String,
+    /// Whether the licence token may be transferred.
+    pub transferable: bool,
+    /// Royalty on reported revenue, in basis points.
+    pub royalty_bps: u16,
+    /// Most licences sold under this offer (0: no cap).
+    pub supply_cap: u32,
+    /// The hash of the licence text.
+    pub terms_hash: String,
+    /// `keccak256(abi.encode(offer))`, as `LicenceIssued.offerHash` carries it.
+    pub offer_hash: String,
+}
+
+#[derive(Debug, Default, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub(crate) struct DatasetParams {
+    /// Only datasets of this creator.
+    creator: Option<String>,
+    /// Only datasets in this status: `Active`, `Paused` or `Retired`.
+    status: Option<String>,
+    /// Only datasets whose terms in force have an offer of this kind:
+    /// `OneOff`, `RoyaltyLinked`, `Subscription` or `Custom`.
+    kind: Option<String>,
+    /// Items per page, 1 to 500 (default 50).
+    limit: Option<String>,
+    /// The `next_cursor` of the previous page.
+    cursor: Option<String>,
+}
+
+#[derive(Debug, FromRow)]
+struct DatasetRow {
+    id: String,
+    creator: Vec<u8>,
+    status: i16,
+    version: i64,
+    manifest_hash: Vec<u8>,
+    uri: String,
+    split_hash: Vec<u8>,
+    terms_hash: Vec<u8>,
+    block_number: i64,
+    tx_hash: Vec<u8>,
+}
+
+impl DatasetRow {
+    fn into_summary(self) -> Result<DatasetSummary, ApiError> {
+        let status = u8::try_from(self.status)
+            .ok()
+            .and_then(|byte| tributary_core::chain::DatasetStatus::try_from(byte).ok())
+            .map_or_else(
+                || format!("Unknown({})", self.status),
+                |s| s.name().to_owned(),
+            );
+        Ok(DatasetSummary {
+            id: self.id,
+            creator: hex_address(&self.creator)?,
+            status,
+            version_count: self.version as u32,
+            manifest_hash: hex_hash(&self.manifest_hash)?,
+            uri: self.uri,
+            split_hash: hex_hash(&self.split_hash)?,
+            terms_hash: hex_hash(&self.terms_hash)?,
+            registered: Provenance::new(self.block_number, &self.tx_hash)?,
+        })
+    }
+}
+
+/// The dataset query up to its WHERE clause: each dataset with its current
+/// status (Active without a StatusChanged), latest version and latest terms.
+macro_rules! dataset_select {
+    () => {
+        "SELECT d.dataset_id::TEXT AS id, d.creator, COALESCE(s.status, 1::SMALLINT) AS status,
+                v.version, v.manifest_hash, v.uri, t.split_hash, t.terms_hash,
+                d.block_number, d.tx_hash
+         FROM datasets d
+         LEFT JOIN LATERAL (
+             SELECT status FROM dataset_status_changes s WHERE s.dataset_id = d.dataset_id
+             ORDER BY block_number DESC, log_index DESC LIMIT 1) s ON TRUE
+         JOIN LATERAL (
+             SELECT version, manifest_hash, uri FROM dataset_versions v
+             WHERE v.dataset_id = d.dataset_id ORDER BY version DESC LIMIT 1) v ON TRUE
+         JOIN LATERAL (
+             SELECT split_hash, terms_hash, block_number, log_index
+             FROM dataset_terms t WHERE t.dataset_id = d.dataset_id
+             ORDER BY block_number DESC, log_index DESC LIMIT 1) t ON TRUE "
+    };
+}
+
+/// Datasets by id, optionally of one creator or in one status.
+#[utoipa::path(get, path = "/datasets", params(DatasetParams), responses(
+    (status = 200, description = "A page of datasets", body = DatasetPage),
+    (status = 400, description = "Malformed creator, status, limit or cursor", body = ErrorBody),
+))]
+pub(crate) async fn list_datasets(
+    State(state): State<AppState>,
+    params: Result<Query<DatasetParams>, QueryRejection>,
+) -> ApiResult<DatasetPage> {
+    let params = query(params)?;
+    let limit = limit(params.limit.as_deref())?;
+    let after = params
+        .cursor
+        .as_deref()
+        .map(|cursor| uint("cursor", cursor).map_err(|_| bad_cursor()))
+        .transpose()?;
+    let creator = params
+        .creator
+        .as_deref()
+        .map(|creator| address("creator", creator))
+        .transpose()?;
+    let status = params
+        .status
+        .as_deref()
+        .map(|name| {
+            tributary_core::chain::DatasetStatus::ALL
+                .iter()
+                .skip(1) // `None` is never a registered dataset's status
+                .find(|status| status.name().eq_ignore_ascii_case(name))
+                .map(|&status| i16::from(u8::from(status)))
+                .ok_or_else(|| {
+                    ApiError::BadRequest("status must be Active, Paused or Retired".into())
+                })
+        })
+        .transpose()?;
+    let kind = params
+        .kind
+        .as_deref()
+        .map(|name| {
+            tributary_core::chain::OfferKind::ALL
+                .iter()
+                .find(|kind| kind.name().eq_ignore_ascii_case(name))
+                .map(|&kind| i16::from(u8::from(kind)))
+                .ok_or_else(|| {
+                    ApiError::BadRequest(
+                        "kind must be OneOff, RoyaltyLinked, Subscription or Custom".into(),
+                    )
+                })
+        })
+        .transpose()?;
+    let rows: Vec<DatasetRow> = sqlx::query_as(concat!(
+        dataset_select!(),
+        "WHERE ($1::NUMERIC IS NULL OR d.dataset_id > $1::NUMERIC)
+           AND ($2::BYTEA IS NULL OR d.creator = $2)
+           AND ($3::SMALLINT IS NULL OR COALESCE(s.status, 1::SMALLINT) = $3)
+           AND ($5::SMALLINT IS NULL OR EXISTS (SELECT 1 FROM terms_offers o
+                WHERE o.block_number = t.block_number AND o.log_index = t.log_index
+                  AND o.kind = $5))
+         ORDER BY d.dataset_id LIMIT $4"
+    ))
+    .bind(after.map(|id| id.to_string()))
+    .bind(creator.map(|creator| creator.to_vec()))
+    .bind(status)
+    .bind(limit + 1)
+    .bind(kind)
+    .fetch_all(&state.pool)
+    .await?;
+    let (rows, more) = page(rows, limit);
+    let next_cursor = more
+        .then(|| rows.last().map(|row| row.id.clone()))
+        .flatten();
+    let items = rows
+        .into_iter()
+        .map(DatasetRow::into_summary)
+        .collect::<Result<_, _>>()?;
+    Ok(Json(DatasetPage { items, next_cursor }))
+}
+
+/// One dataset with its versions and current terms.
+#[utoipa::path(get, path = "/datasets/{id}",
+    params(("id" = String, Path, description = "The dataset id (decimal)")),
+    responses(
+        (status = 200, description = "The dataset", body = DatasetDetail),
+        (status = 400, description = "Malformed id", body = ErrorBody),
+        (status = 404, description = "No dataset has this id", body = ErrorBody),
+    ))]
+pub(crate) async fn get_dataset(
+    State(state): State<AppState>,
+    id: Result<Path<String>, PathRejection>,
+) -> ApiResult<DatasetDetail> {
+    let Path(id) = id.map_err(|_| ApiError::BadRequest("bad dataset id".into()))?;
+    let id = uint("dataset id", &id)?.to_string();
+    let row: Option<DatasetRow> = sqlx::query_as(concat!(
+        dataset_select!(),
+        "WHERE d.dataset_id = $1::NUMERIC"
+    ))
+    .bind(&id)
+    .fetch_optional(&state.pool)
+    .await?;
+    let Some(row) = row else {
+        return Err(ApiError::NotFound(format!("no dataset {id}")));
+    };
+    let dataset = row.into_summary()?;
+
+    let versions = sqlx::query_as::<_, (i64, Vec<u8>, String, i64, Vec<u8>)>(
+        "SELECT version, manifest_hash, uri, block_number, tx_hash FROM dataset_versions
+         WHERE dataset_id = $1::NUMERIC ORDER BY version",
+    )
+    .bind(&id)
+    .fetch_all(&state.pool)
+    .await?
+    .into_iter()
+    .map(|(version, manifest_hash, uri, block_number, tx_hash)| {
+        Ok(Version {
+            version: version as u32,
+            manifest_hash: hex_hash(&manifest_hash)?,
+            uri,
+            published: Provenance::new(block_number, &tx_hash)?,
+        })
+    })
+    .collect::<Result<Vec<_>, ApiError>>()?;
+
+    let (split_hash, terms_hash, payees, shares, block_number, log_index, tx_hash) =
+        sqlx::query_as::<_, (Vec<u8>, Vec<u8>, Vec<Vec<u8>>, Vec<i64>, i64, i64, Vec<u8>)>(
+            "SELECT split_hash, terms_hash, payees, shares, block_number, log_index, tx_hash
+             FROM dataset_terms WHERE dataset_id = $1::NUMERIC
+             ORDER BY block_number DESC, log_index DESC LIMIT 1",
+        )
+        .bind(&id)
+        .fetch_one(&state.pool)
+        .await?;
+    let payees = payees
+        .iter()
+        .zip(&shares)
+        .map(|(account, &shares)| {
+            Ok(Payee {
+                account: hex_address(account)?,
+                shares: shares as u32,
+            })
+        })
+        .collect::<Result<Vec<_>, ApiError>>()?;
+    let offers = sqlx::query_as::<_, OfferRow>(
+        "SELECT offer_index, kind, payment_token, price::TEXT AS price, duration::TEXT AS duration,
+                transferable, royalty_bps, supply_cap, terms_hash, offer_hash
+         FROM terms_offers WHERE block_number = $1 AND log_index = $2 ORDER BY offer_index",
+    )
+    .bind(block_number)
+    .bind(log_index)
+    .fetch_all(&state.pool)
+    .await?
+    .into_iter()
+    .map(OfferRow::into_view)
+    .collect::<Result<Vec<_>, _>>()?;
+
+    Ok(Json(DatasetDetail {
+        dataset,
+        versions,
+        terms: CurrentTerms {
+            split_hash: hex_hash(&split_hash)?,
+            terms_hash: hex_hash(&terms_hash)?,
+            payees,
+            offers,
+            set: Provenance::new(block_number, &tx_hash)?,
+        },
+    }))
+}
+
+#[derive(Debug, FromRow)]
+struct OfferRow {
+    offer_index: i32,
+    kind: i16,
+    payment_token: Vec<u8>,
+    price: String,
+    duration: String,
+    transferable: bool,
+    royalty_bps: i32,
+    supply_cap: i64,
+    terms_hash: Vec<u8>,
+    offer_hash: Vec<u8>,
+}
+
+impl OfferRow {
+    fn into_view(self) -> Result<OfferView, ApiError> {
+        Ok(OfferView {
+            index: self.offer_index as u32,
+            kind: kind_name(self.kind),
+            payment_token: hex_address(&self.payment_token)?,
+            price: self.price,
+            duration: self.duration,
+            transferable: self.transferable,
+            royalty_bps: self.royalty_bps as u16,
+            supply_cap: self.supply_cap as u32,
+            terms_hash: hex_hash(&self.terms_hash)?,
+            offer_hash: hex_hash(&self.offer_hash)?,
+        })
+    }
+}
+
+fn kind_name(kind: i16) -> String {
+    u8::try_from(kind)
+        .ok()
+        .and_then(|byte| tributary_core::chain::OfferKind::try_from(byte).ok())
+        .map_or_else(|| format!("Unknown({kind})"), |kind| kind.name().to_owned())
+}
