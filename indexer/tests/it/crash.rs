@@ -112,7 +112,7 @@ async fn sync_dropped_mid_step_resumes_without_gap_or_duplicate() {
 }
 
 #[tokio::test]
-async fn killed_process_restarts_where_it_left_off_without_gap_or_duplicate() {
+async fn killed_process_20_times_in_backfill_and_follow_restarts_where_it_left_off() {
     let db = TestDb::create().await;
     let pool = db.pool().await;
     let anvil = Anvil::start();
@@ -130,7 +130,8 @@ async fn killed_process_restarts_where_it_left_off_without_gap_or_duplicate() {
 
     let mut random = Xorshift(0x2545_f491_4f6c_dd1d);
     let mut last = 0;
-    for _ in 0..8 {
+    // 12 kills during the backfill.
+    for _ in 0..12 {
         let mut process = spawn();
         tokio::time::sleep(Duration::from_millis(random.next(60))).await;
         assert!(process.running(), "the indexer exited by itself");
@@ -146,6 +147,36 @@ async fn killed_process_restarts_where_it_left_off_without_gap_or_duplicate() {
         last < head,
         "the kills came too late to interrupt the backfill"
     );
+
+    // 8 kills while following: caught up, then new blocks arrive and the
+    // process is killed 0-40 ms later, wherever it is.
+    let mut n = 0x80;
+    for _ in 0..8 {
+        let mut process = spawn();
+        let head = anvil.head().await;
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
+        while assert_consistent_at_checkpoint(&pool, &anvil, tributary.address()).await < head {
+            assert!(
+                tokio::time::Instant::now() < deadline,
+                "not caught up within 60 s"
+            );
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        for _ in 0..2 {
+            register(&anvil, &tributary, n).await;
+            n += 1;
+        }
+        tokio::time::sleep(Duration::from_millis(random.next(40))).await;
+        assert!(process.running(), "the indexer exited by itself");
+        process.kill();
+        let indexed = assert_consistent_at_checkpoint(&pool, &anvil, tributary.address()).await;
+        assert!(
+            indexed >= last,
+            "the checkpoint went back from {last} to {indexed}"
+        );
+        last = indexed;
+    }
+    let head = anvil.head().await;
 
     // The last run is left to finish.
     let process = spawn();

@@ -264,3 +264,78 @@ async fn reorg_deeper_than_the_window_stops_with_a_clear_error_and_changes_nothi
         .expect("set");
     assert_eq!(checkpoint.number, head);
 }
+
+/// Registers 40 datasets (one block each), indexes them (all of them, or
+/// for `backfill` up to 10 blocks below the head), then lets anvil replace
+/// the last `depth` blocks with blocks holding other registrations; the
+/// mirror must then equal the new chain, rows and raw logs alike.
+async fn reorg_of_depth(depth: u64, backfill: bool) {
+    const DATASETS: u8 = 40;
+    let db = TestDb::create().await;
+    let pool = db.pool().await;
+    let anvil = Anvil::start();
+    let (tributary, deployed_at) = deploy(&anvil).await;
+    for n in 1..=DATASETS {
+        register(&anvil, &tributary, n).await;
+    }
+    let head = anvil.head().await;
+    // The window must hold the deepest reorg: 40 blocks.
+    let mut config = test_config(tributary.address(), deployed_at).with_finality_depth(40);
+    if backfill {
+        config = config.with_ranges(4, 4);
+    }
+    let mut indexer = indexer(&pool, anvil.url(), config).await;
+    let indexed = if backfill {
+        loop {
+            let step = indexer.step().await.expect("step");
+            match step {
+                Step::Applied { to, .. } if to + 10 <= head => continue,
+                Step::Applied { to, .. } => break to,
+                other => panic!("backfill stepped {other:?}"),
+            }
+        }
+    } else {
+        catch_up(&mut indexer).await
+    };
+    assert!(backfill == (indexed < head), "indexed {indexed} of {head}");
+
+    // Three registrations in the replacement blocks (fewer for depth 1).
+    let replacements: Vec<u8> = (0..depth.min(3) as u8).map(|i| 0xc0 + i).collect();
+    let txs: Vec<Value> = replacements
+        .iter()
+        .enumerate()
+        .map(|(offset, &n)| json!([register_tx(&tributary, n), offset]))
+        .collect();
+    anvil.rpc("anvil_reorg", json!([depth, txs])).await;
+    assert_eq!(anvil.head().await, head, "same height, new blocks");
+
+    catch_up(&mut indexer).await;
+    let kept = DATASETS - depth as u8;
+    let expected: Vec<B256> = (1..=kept)
+        .chain(replacements.iter().copied())
+        .map(B256::repeat_byte)
+        .collect();
+    assert_eq!(
+        manifests(&pool).await,
+        expected,
+        "depth {depth}, backfill {backfill}"
+    );
+    assert_mirror_equals_chain(&pool, &anvil, tributary.address()).await;
+    // A reorg is repaired only when it replaced blocks already indexed.
+    let reached_the_mirror = head - depth < indexed;
+    assert_eq!(indexer.status().reorgs(), u64::from(reached_the_mirror));
+}
+
+#[tokio::test]
+async fn reorgs_of_depth_1_5_and_30_during_follow_leave_the_mirror_equal_to_the_chain() {
+    for depth in [1, 5, 30] {
+        reorg_of_depth(depth, false).await;
+    }
+}
+
+#[tokio::test]
+async fn reorgs_of_depth_1_5_and_30_during_backfill_leave_the_mirror_equal_to_the_chain() {
+    for depth in [1, 5, 30] {
+        reorg_of_depth(depth, true).await;
+    }
+}
