@@ -1,5 +1,7 @@
-//! What the relayer takes from Stripe: signed webhook deliveries.
+//! What the relayer takes from Stripe: signed webhook deliveries, and the
+//! events in them.
 
+pub mod event;
 pub mod signature;
 
 pub use signature::{SignatureError, Verifier};

@@ -1,6 +1,11 @@
 //! Integration tests of `tributary-relayer`, compiled as one binary. Every
-//! test starts what it needs (node with the npm `stripe` package); a missing
-//! one fails the test, loudly.
+//! test starts what it needs (node with the npm `stripe` package, a fresh
+//! PostgreSQL database); a missing one fails the test, loudly.
+
+// Rows read back as tuples are spelled out where they are read.
+#![allow(clippy::type_complexity)]
 
 mod signature;
 mod stripe_js;
+mod support;
+mod webhook;

@@ -1,0 +1,452 @@
+//! The HTTP API: Stripe's webhook, health, and the outbox for operators.
+//!
+//! Conventions are the indexer's: JSON everywhere; uint256 values are
+//! decimal strings, addresses EIP-55 checksummed, hashes lowercase `0x` hex;
+//! lists are pages `{items, next_cursor}`; errors are
+//! `{"error": {"code", "message"}}` and never carry database text. Bad input
+//! is a 4xx, never a 5xx.
+
+use std::sync::Arc;
+
+use axum::{
+    Json, Router,
+    body::Bytes,
+    extract::{
+        Path, Query, State,
+        rejection::{PathRejection, QueryRejection},
+    },
+    http::{HeaderMap, StatusCode},
+    response::{IntoResponse, Response},
+    routing::{get, post},
+};
+use serde::{Deserialize, Serialize};
+use sqlx::PgPool;
+use tokio::sync::Notify;
+use utoipa::{IntoParams, OpenApi, ToSchema};
+
+use crate::{
+    db::{self, JobStatus, Stored},
+    stripe::{
+        Verifier,
+        event::{self, Action},
+        signature,
+    },
+};
+
+/// What the handlers share.
+#[derive(Debug, Clone)]
+pub struct AppState {
+    pool: PgPool,
+    verifier: Arc<Verifier>,
+    currency: Arc<str>,
+    wake: Option<Arc<Notify>>,
+}
+
+impl AppState {
+    /// The API over `pool`, accepting deliveries signed for `verifier`'s
+    /// secret, crediting payments in `currency` (lowercase ISO code).
+    pub fn new(pool: PgPool, verifier: Verifier, currency: &str) -> Self {
+        Self {
+            pool,
+            verifier: Arc::new(verifier),
+            currency: currency.to_ascii_lowercase().into(),
+            wake: None,
+        }
+    }
+
+    /// This state, waking `worker` whenever a new job is stored.
+    pub fn with_waker(mut self, worker: Arc<Notify>) -> Self {
+        self.wake = Some(worker);
+        self
+    }
+}
+
+/// The OpenAPI document of this API.
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "Tributary relayer",
+        description = "Stripe webhooks in, on-chain credits out, exactly once."
+    ),
+    paths(webhook, health, list_jobs, retry_job),
+    components(schemas(Received, Health, JobView, JobPage, ErrorBody, ErrorDetail))
+)]
+pub struct ApiDoc;
+
+/// The API's routes.
+pub fn router(state: AppState) -> Router {
+    Router::new()
+        .route("/stripe/webhook", post(webhook))
+        .route("/health", get(health))
+        .route("/jobs", get(list_jobs))
+        .route("/jobs/{id}/retry", post(retry_job))
+        .route("/openapi.json", get(openapi))
+        .fallback(not_found)
+        .with_state(state)
+}
+
+// ---------------------------------------------------------------------- errors
+
+/// The body of every error answer.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct ErrorBody {
+    /// What went wrong.
+    pub error: ErrorDetail,
+}
+
+/// An error's machine-readable code and human-readable message.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct ErrorDetail {
+    /// `invalid_signature`, `invalid_event`, `bad_request`, `not_found`,
+    /// `unavailable` or `internal`.
+    pub code: String,
+    /// What is wrong, or what to do about it.
+    pub message: String,
+}
+
+/// An error answer.
+#[derive(Debug)]
+pub enum ApiError {
+    /// 400 with a code: the request is malformed (the message says how).
+    BadRequest(&'static str, String),
+    /// 404: nothing has this id (or path).
+    NotFound(String),
+    /// 503: the database cannot be reached now (Stripe retries).
+    Unavailable,
+    /// 500: a bug or a corrupt row; logged, not shown.
+    Internal,
+}
+
+impl From<sqlx::Error> for ApiError {
+    fn from(error: sqlx::Error) -> Self {
+        tracing::error!(%error, "database request failed");
+        match error {
+            sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed | sqlx::Error::Io(_) => {
+                Self::Unavailable
+            }
+            _ => Self::Internal,
+        }
+    }
+}
+
+impl From<crate::Error> for ApiError {
+    fn from(error: crate::Error) -> Self {
+        match error {
+            crate::Error::Db(error) => error.into(),
+            other => {
+                tracing::error!(error = %other, "request failed");
+                Self::Internal
+            }
+        }
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let (status, code, message) = match self {
+            Self::BadRequest(code, message) => (StatusCode::BAD_REQUEST, code, message),
+            Self::NotFound(message) => (StatusCode::NOT_FOUND, "not_found", message),
+            Self::Unavailable => (
+                StatusCode::SERVICE_UNAVAILABLE,
+                "unavailable",
+                "the database cannot be reached; try again later".to_owned(),
+            ),
+            Self::Internal => (
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "internal",
+                "internal error; it was logged".to_owned(),
+            ),
+        };
+        let body = ErrorBody {
+            error: ErrorDetail {
+                code: code.to_owned(),
+                message,
+            },
+        };
+        (status, Json(body)).into_response()
+    }
+}
+
+type ApiResult<T> = Result<Json<T>, ApiError>;
+
+async fn not_found() -> ApiError {
+    ApiError::NotFound("no such endpoint; see /openapi.json".into())
+}
+
+async fn openapi() -> Json<utoipa::openapi::OpenApi> {
+    Json(ApiDoc::openapi())
+}
+
+// ---------------------------------------------------------------------- webhook
+
+/// A delivery accepted.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct Received {
+    /// The event id.
+    pub event_id: String,
+    /// The event was stored before (a redelivery): nothing changed.
+    pub duplicate: bool,
+    /// The job the event maps to, if it asks anything of the chain (`null`
+    /// for a duplicate: see the first delivery).
+    pub job_id: Option<i64>,
+}
+
+/// Stripe's webhook: verifies the signature over the raw body, stores the
+/// event and its job in one transaction, answers at once (the worker sends
+/// the transaction later).
+#[utoipa::path(
+    post,
+    path = "/stripe/webhook",
+    request_body(content = String, description = "the event, as Stripe signed it", content_type = "application/json"),
+    params(("Stripe-Signature" = String, Header, description = "t=…,v1=…")),
+    responses(
+        (status = 200, description = "stored (or already stored)", body = Received),
+        (status = 400, description = "bad signature, stale timestamp or unusable event; nothing stored", body = ErrorBody),
+        (status = 503, description = "database unreachable: Stripe will redeliver", body = ErrorBody)
+    )
+)]
+async fn webhook(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> ApiResult<Received> {
+    let header = match headers.get(signature::HEADER).map(|value| value.to_str()) {
+        None => None,
+        Some(Ok(value)) => Some(value),
+        Some(Err(_)) => {
+            return Err(refused(
+                "invalid_signature",
+                "malformed Stripe-Signature header: not visible ASCII".into(),
+            ));
+        }
+    };
+    state
+        .verifier
+        .verify(header, &body)
+        .map_err(|error| refused("invalid_signature", error.to_string()))?;
+    let event =
+        event::parse(&body, &state.currency).map_err(|error| refused("invalid_event", error.0))?;
+    let stored = db::store(&state.pool, &event, &body).await?;
+    let received = match stored {
+        Stored::Duplicate => {
+            tracing::info!(event = %event.id, kind = %event.kind, "redelivery; already stored");
+            Received {
+                event_id: event.id,
+                duplicate: true,
+                job_id: None,
+            }
+        }
+        Stored::New { job, created } => {
+            match &event.action {
+                Action::Ignore(why) => {
+                    tracing::info!(event = %event.id, kind = %event.kind, reason = %why, "stored; nothing to send")
+                }
+                _ => {
+                    tracing::info!(event = %event.id, kind = %event.kind, job, new_job = created, "stored")
+                }
+            }
+            if created && let Some(wake) = &state.wake {
+                wake.notify_one();
+            }
+            Received {
+                event_id: event.id,
+                duplicate: false,
+                job_id: job,
+            }
+        }
+    };
+    Ok(Json(received))
+}
+
+fn refused(code: &'static str, message: String) -> ApiError {
+    tracing::warn!(code, reason = %message, "webhook refused");
+    ApiError::BadRequest(code, message)
+}
+
+// ---------------------------------------------------------------------- health
+
+/// Liveness.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct Health {
+    /// `ok`.
+    pub status: String,
+}
+
+/// `{"status":"ok"}` when the database answers, else 503.
+#[utoipa::path(
+    get,
+    path = "/health",
+    responses(
+        (status = 200, body = Health),
+        (status = 503, description = "database unreachable", body = ErrorBody)
+    )
+)]
+async fn health(State(state): State<AppState>) -> ApiResult<Health> {
+    sqlx::query("SELECT 1").execute(&state.pool).await?;
+    Ok(Json(Health {
+        status: "ok".into(),
+    }))
+}
+
+// ---------------------------------------------------------------------- jobs
+
+/// A job of the outbox.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct JobView {
+    /// Its id.
+    pub id: i64,
+    /// `mint_credits` or `reverse_credits`.
+    pub kind: String,
+    /// `pending`, `running`, `done` or `failed`.
+    pub status: String,
+    /// The on-chain payment id: keccak256 of the PaymentIntent id.
+    pub payment_id: String,
+    /// The Stripe PaymentIntent (`pi_…`).
+    pub payment_intent: String,
+    /// The account credited (mint jobs).
+    pub account: Option<String>,
+    /// The credits, in the currency's smallest unit (mint jobs).
+    pub amount: Option<String>,
+    /// The Stripe event that created it.
+    pub event_id: String,
+    /// Claims so far.
+    pub attempts: i32,
+    /// How a done job ended: `minted`, `already_credited`,
+    /// `refused_reversed`, `skipped_reversed`, `reversed`, `already_reversed`.
+    pub outcome: Option<String>,
+    /// The relayer's transaction, when it was the one that did it.
+    pub tx_hash: Option<String>,
+    /// The last failure (a failed job's reason).
+    pub last_error: Option<String>,
+    /// Created (RFC 3339, UTC).
+    pub created_at: String,
+    /// Last changed (RFC 3339, UTC).
+    pub updated_at: String,
+}
+
+impl From<db::JobRecord> for JobView {
+    fn from(job: db::JobRecord) -> Self {
+        Self {
+            id: job.id,
+            kind: job.kind,
+            status: job.status,
+            payment_id: job.payment_id.to_string(),
+            payment_intent: job.payment_intent,
+            account: job.account.map(|account| account.to_checksum(None)),
+            amount: job.amount.map(|amount| amount.to_string()),
+            event_id: job.event_id,
+            attempts: job.attempts,
+            outcome: job.outcome,
+            tx_hash: job.tx_hash.map(|hash| hash.to_string()),
+            last_error: job.last_error,
+            created_at: job.created_at,
+            updated_at: job.updated_at,
+        }
+    }
+}
+
+/// A page of jobs.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct JobPage {
+    /// The jobs, by id.
+    pub items: Vec<JobView>,
+    /// Pass back as `cursor` for the next page; `null` on the last.
+    pub next_cursor: Option<String>,
+}
+
+/// Filters and paging of `GET /jobs`.
+#[derive(Debug, Deserialize, IntoParams)]
+pub struct JobQuery {
+    /// `pending`, `running`, `done` or `failed`.
+    status: Option<String>,
+    /// 1 to 500; default 50.
+    limit: Option<String>,
+    /// `next_cursor` of the previous page.
+    cursor: Option<String>,
+}
+
+const DEFAULT_LIMIT: i64 = 50;
+const MAX_LIMIT: i64 = 500;
+
+/// The outbox, by id: `?status=failed` lists the parked jobs with their reasons.
+#[utoipa::path(
+    get,
+    path = "/jobs",
+    params(JobQuery),
+    responses(
+        (status = 200, body = JobPage),
+        (status = 400, body = ErrorBody)
+    )
+)]
+async fn list_jobs(
+    State(state): State<AppState>,
+    query: Result<Query<JobQuery>, QueryRejection>,
+) -> ApiResult<JobPage> {
+    let Query(query) =
+        query.map_err(|error| ApiError::BadRequest("bad_request", error.body_text()))?;
+    let status = query
+        .status
+        .as_deref()
+        .map(str::parse::<JobStatus>)
+        .transpose()
+        .map_err(|message| ApiError::BadRequest("bad_request", message))?;
+    let limit = match query.limit.as_deref() {
+        None => DEFAULT_LIMIT,
+        Some(text) => text
+            .parse::<i64>()
+            .ok()
+            .filter(|limit| (1..=MAX_LIMIT).contains(limit))
+            .ok_or_else(|| {
+                ApiError::BadRequest("bad_request", format!("limit must be 1 to {MAX_LIMIT}"))
+            })?,
+    };
+    let after = match query.cursor.as_deref() {
+        None => 0,
+        Some(text) => text
+            .parse::<i64>()
+            .ok()
+            .filter(|after| *after >= 0)
+            .ok_or_else(|| ApiError::BadRequest("bad_request", "malformed cursor".into()))?,
+    };
+    let mut jobs = db::jobs(&state.pool, status, after, limit + 1).await?;
+    let next_cursor = if jobs.len() as i64 > limit {
+        jobs.truncate(limit as usize);
+        jobs.last().map(|job| job.id.to_string())
+    } else {
+        None
+    };
+    Ok(Json(JobPage {
+        items: jobs.into_iter().map(JobView::from).collect(),
+        next_cursor,
+    }))
+}
+
+/// Puts a failed job back in the queue with a fresh count of attempts (after
+/// the cause was fixed: the relayer role granted, the contract unpaused).
+#[utoipa::path(
+    post,
+    path = "/jobs/{id}/retry",
+    params(("id" = i64, Path, description = "the job")),
+    responses(
+        (status = 200, body = JobView),
+        (status = 400, body = ErrorBody),
+        (status = 404, description = "no failed job has this id", body = ErrorBody)
+    )
+)]
+async fn retry_job(
+    State(state): State<AppState>,
+    id: Result<Path<i64>, PathRejection>,
+) -> ApiResult<JobView> {
+    let Path(id) =
+        id.map_err(|_| ApiError::BadRequest("bad_request", "malformed job id".into()))?;
+    if !db::requeue(&state.pool, id).await? {
+        return Err(ApiError::NotFound(format!("no failed job {id}")));
+    }
+    tracing::info!(job = id, "failed job put back in the queue");
+    let job = db::jobs(&state.pool, None, id - 1, 1)
+        .await?
+        .into_iter()
+        .next()
+        .ok_or(ApiError::Internal)?;
+    Ok(Json(job.into()))
+}

@@ -1,0 +1,403 @@
+//! What a verified Stripe event asks of the chain.
+//!
+//! Mapping (see `docs/relayer.md`):
+//!
+//! | event | condition | action |
+//! |---|---|---|
+//! | `checkout.session.completed`, `checkout.session.async_payment_succeeded` | `payment_status` = `paid`, a `payment_intent`, `metadata.buyer` | mint `amount_total` |
+//! | `payment_intent.succeeded` | `status` = `succeeded`, `metadata.buyer` | mint `amount_received` |
+//! | `charge.refunded`, `charge.dispute.created` | a `payment_intent` | reverse |
+//! | anything else, or no buyer / no PaymentIntent | | stored, nothing sent |
+//!
+//! The payment id on-chain is `keccak256(PaymentIntent id as UTF-8)`: the one
+//! identifier that the session, the PaymentIntent, its charges, refunds and
+//! disputes all carry, so every event of one payment lands on the same id.
+//! The amount is in the currency's smallest unit (cents for USD): one credit
+//! per cent.
+
+use std::str::FromStr;
+
+use alloy::primitives::{Address, B256, U256, keccak256};
+use serde_json::{Map, Value};
+
+/// A verified event, as far as the relayer reads it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Event {
+    /// Stripe's event id (`evt_…`): the store's primary key.
+    pub id: String,
+    /// The event type, e.g. `checkout.session.completed`.
+    pub kind: String,
+    /// When Stripe created it (Unix seconds).
+    pub created: i64,
+    /// Live or test mode.
+    pub livemode: bool,
+    /// What the chain must do about it.
+    pub action: Action,
+}
+
+/// What an event asks of the chain.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Action {
+    /// Credit a paid payment.
+    Mint(Mint),
+    /// Reverse a refunded or disputed payment.
+    Reverse(Reverse),
+    /// Nothing: the event is stored and acknowledged. The reason is logged
+    /// and stored.
+    Ignore(String),
+}
+
+/// `mintCredits(payment_id, account, amount)`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Mint {
+    /// The Stripe PaymentIntent id (`pi_…`).
+    pub payment_intent: String,
+    /// `keccak256(payment_intent)`.
+    pub payment_id: B256,
+    /// The buyer's wallet (`metadata.buyer`).
+    pub account: Address,
+    /// Credits: the amount paid in the currency's smallest unit.
+    pub amount: U256,
+}
+
+/// `reverseCredits(payment_id)`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Reverse {
+    /// The Stripe PaymentIntent id (`pi_…`).
+    pub payment_intent: String,
+    /// `keccak256(payment_intent)`.
+    pub payment_id: B256,
+}
+
+/// A verified body the relayer cannot act on: answered 400 and logged.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{0}")]
+pub struct InvalidEvent(pub String);
+
+/// The on-chain payment id of a Stripe PaymentIntent.
+pub fn payment_id(payment_intent: &str) -> B256 {
+    keccak256(payment_intent.as_bytes())
+}
+
+/// Reads a verified event body for the currency `currency` (lowercase ISO
+/// code, e.g. `usd`: credits count its smallest unit, so one relayer serves
+/// one currency).
+pub fn parse(body: &[u8], currency: &str) -> Result<Event, InvalidEvent> {
+    let value: Value = serde_json::from_slice(body)
+        .map_err(|error| InvalidEvent(format!("the body is not JSON: {error}")))?;
+    let event = value
+        .as_object()
+        .ok_or_else(|| invalid("the body is not a JSON object"))?;
+    let id = string(event, "id")?
+        .ok_or_else(|| invalid("the event has no id"))?
+        .to_owned();
+    if !id.starts_with("evt_") || id.len() > 255 {
+        return Err(invalid("the event id is not an evt_… id"));
+    }
+    let kind = string(event, "type")?
+        .ok_or_else(|| invalid("the event has no type"))?
+        .to_owned();
+    let created = event
+        .get("created")
+        .and_then(Value::as_i64)
+        .ok_or_else(|| invalid("the event has no created timestamp"))?;
+    let livemode = event
+        .get("livemode")
+        .and_then(Value::as_bool)
+        .ok_or_else(|| invalid("the event has no livemode flag"))?;
+    let object = event
+        .get("data")
+        .and_then(|data| data.get("object"))
+        .and_then(Value::as_object)
+        .ok_or_else(|| invalid("the event has no data.object"))?;
+    let action = match kind.as_str() {
+        "checkout.session.completed" | "checkout.session.async_payment_succeeded" => {
+            checkout_session(object, currency)?
+        }
+        "payment_intent.succeeded" => payment_intent(object, currency)?,
+        "charge.refunded" | "charge.dispute.created" => reversal(object)?,
+        _ => Action::Ignore(format!("{kind} is not an event the relayer acts on")),
+    };
+    Ok(Event {
+        id,
+        kind,
+        created,
+        livemode,
+        action,
+    })
+}
+
+fn checkout_session(object: &Map<String, Value>, currency: &str) -> Result<Action, InvalidEvent> {
+    match string(object, "payment_status")? {
+        Some("paid") => {}
+        Some(status) => return Ok(Action::Ignore(format!("payment_status is {status}"))),
+        None => return Err(invalid("the session has no payment_status")),
+    }
+    let Some(payment_intent) = expandable_id(object, "payment_intent")? else {
+        return Ok(Action::Ignore(
+            "the session has no PaymentIntent (not a one-off payment)".into(),
+        ));
+    };
+    mint(object, payment_intent, "amount_total", currency)
+}
+
+fn payment_intent(object: &Map<String, Value>, currency: &str) -> Result<Action, InvalidEvent> {
+    let payment_intent =
+        string(object, "id")?.ok_or_else(|| invalid("the PaymentIntent has no id"))?;
+    match string(object, "status")? {
+        Some("succeeded") => {}
+        Some(status) => return Ok(Action::Ignore(format!("status is {status}"))),
+        None => return Err(invalid("the PaymentIntent has no status")),
+    }
+    mint(object, payment_intent, "amount_received", currency)
+}
+
+fn mint(
+    object: &Map<String, Value>,
+    payment_intent: &str,
+    amount_field: &str,
+    currency: &str,
+) -> Result<Action, InvalidEvent> {
+    let payment_intent = checked_payment_intent(payment_intent)?;
+    let buyer = object
+        .get("metadata")
+        .and_then(Value::as_object)
+        .and_then(|metadata| metadata.get("buyer"));
+    let buyer = match buyer {
+        None | Some(Value::Null) => {
+            return Ok(Action::Ignore(
+                "no metadata.buyer: not a Tributary purchase".into(),
+            ));
+        }
+        Some(Value::String(buyer)) => buyer,
+        Some(_) => return Err(invalid("metadata.buyer is not a string")),
+    };
+    let account = address(buyer)?;
+    let paid_in = string(object, "currency")?.ok_or_else(|| invalid("no currency"))?;
+    if !paid_in.eq_ignore_ascii_case(currency) {
+        return Err(InvalidEvent(format!(
+            "the payment is in {paid_in}, this relayer credits {currency}"
+        )));
+    }
+    let amount = object
+        .get(amount_field)
+        .and_then(Value::as_u64)
+        .ok_or_else(|| InvalidEvent(format!("{amount_field} is not a non-negative integer")))?;
+    if amount == 0 {
+        return Err(InvalidEvent(format!(
+            "{amount_field} is zero: nothing to credit"
+        )));
+    }
+    Ok(Action::Mint(Mint {
+        payment_id: payment_id(&payment_intent),
+        payment_intent,
+        account,
+        amount: U256::from(amount),
+    }))
+}
+
+fn reversal(object: &Map<String, Value>) -> Result<Action, InvalidEvent> {
+    let Some(payment_intent) = expandable_id(object, "payment_intent")? else {
+        return Ok(Action::Ignore(
+            "no PaymentIntent: not a payment the relayer credits".into(),
+        ));
+    };
+    let payment_intent = checked_payment_intent(payment_intent)?;
+    Ok(Action::Reverse(Reverse {
+        payment_id: payment_id(&payment_intent),
+        payment_intent,
+    }))
+}
+
+fn checked_payment_intent(id: &str) -> Result<String, InvalidEvent> {
+    let well_formed = id.len() <= 255
+        && id.strip_prefix("pi_").is_some_and(|rest| {
+            !rest.is_empty() && rest.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_')
+        });
+    if well_formed {
+        Ok(id.to_owned())
+    } else {
+        Err(invalid("the PaymentIntent id is not a pi_… id"))
+    }
+}
+
+/// A buyer wallet: 0x and 40 hex digits; mixed case must carry a valid EIP-55
+/// checksum; never the zero address.
+fn address(text: &str) -> Result<Address, InvalidEvent> {
+    let hex = text
+        .strip_prefix("0x")
+        .ok_or_else(|| invalid("metadata.buyer is not a 0x address"))?;
+    let mixed =
+        hex.bytes().any(|b| b.is_ascii_uppercase()) && hex.bytes().any(|b| b.is_ascii_lowercase());
+    let parsed = if mixed {
+        Address::parse_checksummed(text, None)
+            .map_err(|_| invalid("metadata.buyer has a wrong EIP-55 checksum"))?
+    } else {
+        Address::from_str(text).map_err(|_| invalid("metadata.buyer is not a 0x address"))?
+    };
+    if parsed.is_zero() {
+        return Err(invalid("metadata.buyer is the zero address"));
+    }
+    Ok(parsed)
+}
+
+/// A field holding a string, or null/absent.
+fn string<'a>(
+    object: &'a Map<String, Value>,
+    field: &str,
+) -> Result<Option<&'a str>, InvalidEvent> {
+    match object.get(field) {
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::String(text)) => Ok(Some(text)),
+        Some(_) => Err(InvalidEvent(format!("{field} is not a string"))),
+    }
+}
+
+/// An expandable field: an id string, or the expanded object with its `id`.
+fn expandable_id<'a>(
+    object: &'a Map<String, Value>,
+    field: &str,
+) -> Result<Option<&'a str>, InvalidEvent> {
+    match object.get(field) {
+        Some(Value::Object(expanded)) => string(expanded, "id"),
+        _ => string(object, field),
+    }
+}
+
+fn invalid(message: &str) -> InvalidEvent {
+    InvalidEvent(message.to_owned())
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    const BUYER: &str = "0x70997970C51812dc3A010C7d01b50e0d17dc79C8";
+
+    fn event(kind: &str, object: Value) -> Vec<u8> {
+        serde_json::to_vec(&json!({
+            "id": "evt_1", "object": "event", "type": kind, "created": 1_700_000_000,
+            "livemode": false, "data": { "object": object }
+        }))
+        .expect("json")
+    }
+
+    fn session(status: &str) -> Value {
+        json!({
+            "id": "cs_test_1", "object": "checkout.session", "payment_status": status,
+            "payment_intent": "pi_123", "amount_total": 1999, "currency": "usd",
+            "metadata": { "buyer": BUYER }
+        })
+    }
+
+    #[test]
+    fn a_paid_session_and_its_payment_intent_mint_the_same_payment() {
+        let from_session = parse(&event("checkout.session.completed", session("paid")), "usd")
+            .expect("valid")
+            .action;
+        let intent = json!({
+            "id": "pi_123", "object": "payment_intent", "status": "succeeded",
+            "amount_received": 1999, "currency": "usd", "metadata": { "buyer": BUYER.to_lowercase() }
+        });
+        let from_intent = parse(&event("payment_intent.succeeded", intent), "usd")
+            .expect("valid")
+            .action;
+        let expected = Action::Mint(Mint {
+            payment_intent: "pi_123".into(),
+            payment_id: keccak256(b"pi_123"),
+            account: BUYER.parse().expect("address"),
+            amount: U256::from(1999),
+        });
+        assert_eq!(from_session, expected);
+        assert_eq!(from_intent, expected);
+    }
+
+    #[test]
+    fn refunds_and_disputes_reverse_by_payment_intent_expanded_or_not() {
+        for (kind, object) in [
+            (
+                "charge.refunded",
+                json!({"id": "ch_1", "payment_intent": "pi_123"}),
+            ),
+            (
+                "charge.dispute.created",
+                json!({"id": "dp_1", "payment_intent": {"id": "pi_123"}}),
+            ),
+        ] {
+            let action = parse(&event(kind, object), "usd").expect("valid").action;
+            assert_eq!(
+                action,
+                Action::Reverse(Reverse {
+                    payment_intent: "pi_123".into(),
+                    payment_id: payment_id("pi_123"),
+                })
+            );
+        }
+    }
+
+    #[test]
+    fn unpaid_foreign_and_unknown_events_are_ignored() {
+        for body in [
+            event("checkout.session.completed", session("unpaid")),
+            event(
+                "checkout.session.completed",
+                json!({"payment_status": "paid", "payment_intent": null}),
+            ),
+            event("customer.created", json!({"id": "cus_1"})),
+            event("checkout.session.completed", {
+                let mut object = session("paid");
+                object["metadata"] = json!({});
+                object
+            }),
+        ] {
+            let action = parse(&body, "usd").expect("valid").action;
+            assert!(matches!(action, Action::Ignore(_)), "{action:?}");
+        }
+    }
+
+    #[test]
+    fn bad_input_is_refused_with_a_reason() {
+        let with = |field: &str, value: Value| {
+            let mut object = session("paid");
+            object[field] = value;
+            event("checkout.session.completed", object)
+        };
+        for (body, reason) in [
+            (b"not json".to_vec(), "not JSON"),
+            (b"[]".to_vec(), "not a JSON object"),
+            (
+                with("metadata", json!({"buyer": "0x1234"})),
+                "not a 0x address",
+            ),
+            (
+                with(
+                    "metadata",
+                    json!({"buyer": "0x70997970c51812dc3a010c7d01b50e0d17dc79C8"}),
+                ),
+                "checksum",
+            ),
+            (
+                with(
+                    "metadata",
+                    json!({"buyer": "0x0000000000000000000000000000000000000000"}),
+                ),
+                "zero address",
+            ),
+            (with("currency", json!("eur")), "in eur"),
+            (with("amount_total", json!(0)), "zero"),
+            (with("amount_total", json!(-5)), "non-negative"),
+            (with("amount_total", json!("12")), "non-negative"),
+            (with("payment_intent", json!("ch_1")), "pi_"),
+            (
+                with("payment_intent", json!("pi_1'; DROP TABLE jobs")),
+                "pi_",
+            ),
+            (with("payment_intent", json!(12)), "not a string"),
+        ] {
+            let error = parse(&body, "usd").expect_err(reason);
+            assert!(error.0.contains(reason), "{reason}: {error}");
+        }
+    }
+}

@@ -1,0 +1,236 @@
+//! Shared helpers: a database per test, Stripe events as Stripe writes them,
+//! signed by Stripe's own library, and the router.
+
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use alloy::primitives::Address;
+use axum::{
+    Router,
+    body::Body,
+    http::{Request, StatusCode},
+};
+use serde_json::{Value, json};
+use sqlx::PgPool;
+use tower::ServiceExt;
+use tributary_relayer::{
+    api::{self, AppState},
+    db,
+    stripe::Verifier,
+};
+use tributary_testkit::TestDatabase;
+pub(crate) use tributary_testkit::account;
+
+use crate::stripe_js;
+
+/// The webhook endpoint secret of the tests.
+pub(crate) const SECRET: &str = "whsec_tributary_relayer_tests_0123456789";
+
+// ---------------------------------------------------------------------- PostgreSQL
+
+/// A fresh database per test (see `tributary_testkit::TestDatabase`).
+pub(crate) struct TestDb(TestDatabase);
+
+impl TestDb {
+    pub(crate) async fn create() -> Self {
+        Self(TestDatabase::create().await)
+    }
+
+    pub(crate) fn url(&self) -> &str {
+        self.0.url()
+    }
+
+    /// A pool on the database, migrated.
+    pub(crate) async fn pool(&self) -> PgPool {
+        let pool = db::connect(self.url())
+            .await
+            .expect("connect to the test database");
+        db::migrate(&pool).await.expect("migrate");
+        pool
+    }
+}
+
+pub(crate) async fn count(pool: &PgPool, table: &str) -> i64 {
+    // Table names come from the tests' own literals.
+    sqlx::query_scalar::<_, i64>(sqlx::AssertSqlSafe(format!("SELECT count(*) FROM {table}")))
+        .fetch_one(pool)
+        .await
+        .expect("count")
+}
+
+/// `(kind, status, outcome)` of every job, by id.
+pub(crate) async fn job_states(pool: &PgPool) -> Vec<(String, String, Option<String>)> {
+    sqlx::query_as("SELECT kind, status, outcome FROM jobs ORDER BY id")
+        .fetch_all(pool)
+        .await
+        .expect("jobs")
+}
+
+// ---------------------------------------------------------------------- Stripe events
+
+pub(crate) fn now() -> i64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .expect("clock after 1970")
+        .as_secs() as i64
+}
+
+/// An event body as Stripe sends it (pretty-printed, two-space indent).
+fn event(id: &str, kind: &str, object: Value) -> String {
+    serde_json::to_string_pretty(&json!({
+        "id": id,
+        "object": "event",
+        "api_version": "2024-06-20",
+        "created": now(),
+        "data": { "object": object },
+        "livemode": false,
+        "pending_webhooks": 1,
+        "request": { "id": null, "idempotency_key": null },
+        "type": kind,
+    }))
+    .expect("json")
+}
+
+fn session(pi: &str, buyer: Address, amount: u64) -> Value {
+    json!({
+        "id": format!("cs_test_{pi}"),
+        "object": "checkout.session",
+        "amount_subtotal": amount,
+        "amount_total": amount,
+        "currency": "usd",
+        "customer_details": { "email": "buyer@example.com" },
+        "metadata": { "buyer": buyer.to_checksum(None), "dataset": "1", "offer": "0" },
+        "mode": "payment",
+        "payment_intent": pi,
+        "payment_status": "paid",
+        "status": "complete",
+    })
+}
+
+pub(crate) fn checkout_completed(id: &str, pi: &str, buyer: Address, amount: u64) -> String {
+    event(id, "checkout.session.completed", session(pi, buyer, amount))
+}
+
+pub(crate) fn async_payment_succeeded(id: &str, pi: &str, buyer: Address, amount: u64) -> String {
+    event(
+        id,
+        "checkout.session.async_payment_succeeded",
+        session(pi, buyer, amount),
+    )
+}
+
+pub(crate) fn payment_intent_succeeded(id: &str, pi: &str, buyer: Address, amount: u64) -> String {
+    event(
+        id,
+        "payment_intent.succeeded",
+        json!({
+            "id": pi,
+            "object": "payment_intent",
+            "amount": amount,
+            "amount_received": amount,
+            "currency": "usd",
+            "metadata": { "buyer": buyer.to_checksum(None) },
+            "status": "succeeded",
+        }),
+    )
+}
+
+pub(crate) fn charge_refunded(id: &str, pi: &str) -> String {
+    event(
+        id,
+        "charge.refunded",
+        json!({
+            "id": format!("ch_{pi}"),
+            "object": "charge",
+            "amount_refunded": 1999,
+            "payment_intent": pi,
+            "refunded": true,
+        }),
+    )
+}
+
+pub(crate) fn dispute_created(id: &str, pi: &str) -> String {
+    event(
+        id,
+        "charge.dispute.created",
+        json!({
+            "id": format!("dp_{pi}"),
+            "object": "dispute",
+            "charge": format!("ch_{pi}"),
+            "payment_intent": pi,
+            "reason": "fraudulent",
+            "status": "needs_response",
+        }),
+    )
+}
+
+/// A body and its `Stripe-Signature` header.
+#[derive(Debug, Clone)]
+pub(crate) struct Delivery {
+    pub(crate) body: String,
+    pub(crate) header: String,
+}
+
+/// Each body signed now with [`SECRET`] by Stripe's library (one node run).
+pub(crate) fn signed(bodies: &[String]) -> Vec<Delivery> {
+    let t = now();
+    let items: Vec<(&[u8], &str, i64)> = bodies
+        .iter()
+        .map(|body| (body.as_bytes(), SECRET, t))
+        .collect();
+    let headers = stripe_js::sign_all(&items);
+    bodies
+        .iter()
+        .zip(headers)
+        .map(|(body, header)| Delivery {
+            body: body.clone(),
+            header,
+        })
+        .collect()
+}
+
+// ---------------------------------------------------------------------- HTTP
+
+/// The API over `pool`, verifying with [`SECRET`], crediting USD.
+pub(crate) fn app(pool: &PgPool) -> Router {
+    api::router(AppState::new(pool.clone(), Verifier::new(SECRET), "usd"))
+}
+
+pub(crate) async fn call(app: &Router, request: Request<Body>) -> (StatusCode, Value) {
+    let response = app.clone().oneshot(request).await.expect("infallible");
+    let status = response.status();
+    let bytes = axum::body::to_bytes(response.into_body(), 1 << 20)
+        .await
+        .expect("body");
+    let value = serde_json::from_slice(&bytes).unwrap_or_else(|_| {
+        panic!(
+            "a JSON body, got {status}: {}",
+            String::from_utf8_lossy(&bytes)
+        )
+    });
+    (status, value)
+}
+
+/// `POST /stripe/webhook` with `body` and, if given, `header`.
+pub(crate) async fn post_raw(
+    app: &Router,
+    body: &str,
+    header: Option<&str>,
+) -> (StatusCode, Value) {
+    let mut request = Request::post("/stripe/webhook").header("content-type", "application/json");
+    if let Some(header) = header {
+        request = request.header("Stripe-Signature", header);
+    }
+    call(
+        app,
+        request.body(Body::from(body.to_owned())).expect("request"),
+    )
+    .await
+}
+
+pub(crate) async fn post(app: &Router, delivery: &Delivery) -> (StatusCode, Value) {
+    post_raw(app, &delivery.body, Some(&delivery.header)).await
+}
+
+pub(crate) async fn get(app: &Router, uri: &str) -> (StatusCode, Value) {
+    call(app, Request::get(uri).body(Body::empty()).expect("request")).await
+}
