@@ -1,8 +1,11 @@
 #![doc = include_str!("../README.md")]
 
 pub mod api;
+pub mod config;
 pub mod db;
 mod error;
 pub mod stripe;
+pub mod worker;
 
 pub use error::{Error, Result};
+pub use worker::{Step, Worker, WorkerConfig};

@@ -1,10 +1,12 @@
 //! Integration tests of `tributary-relayer`, compiled as one binary. Every
 //! test starts what it needs (node with the npm `stripe` package, a fresh
-//! PostgreSQL database); a missing one fails the test, loudly.
+//! PostgreSQL database, its own anvil); a missing one fails the test, loudly.
 
 // Rows read back as tuples are spelled out where they are read.
 #![allow(clippy::type_complexity)]
 
+mod chain;
+mod process;
 mod signature;
 mod stripe_js;
 mod support;

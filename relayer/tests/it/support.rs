@@ -1,9 +1,13 @@
 //! Shared helpers: a database per test, Stripe events as Stripe writes them,
-//! signed by Stripe's own library, and the router.
+//! signed by Stripe's own library, the router, and the suite on anvil with
+//! RELAYER_ROLE granted to the relayer key.
 
-use std::time::{SystemTime, UNIX_EPOCH};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use alloy::primitives::Address;
+use alloy::{
+    primitives::{Address, U256},
+    sol_types::SolEvent,
+};
 use axum::{
     Router,
     body::Body,
@@ -12,13 +16,15 @@ use axum::{
 use serde_json::{Value, json};
 use sqlx::PgPool;
 use tower::ServiceExt;
+use tributary_core::chain::{Config, ITributary, Tributary};
 use tributary_relayer::{
+    Step, Worker, WorkerConfig,
     api::{self, AppState},
     db,
-    stripe::Verifier,
+    stripe::{Verifier, signature},
 };
 use tributary_testkit::TestDatabase;
-pub(crate) use tributary_testkit::account;
+pub(crate) use tributary_testkit::{Anvil, account};
 
 use crate::stripe_js;
 
@@ -188,6 +194,16 @@ pub(crate) fn signed(bodies: &[String]) -> Vec<Delivery> {
         .collect()
 }
 
+/// A body signed by the relayer's own signer (equal to Stripe's: see
+/// `signature::the_rust_signer_agrees_with_stripes_on_many_inputs`); used
+/// where a test needs many deliveries quickly.
+pub(crate) fn signed_here(body: &str) -> Delivery {
+    Delivery {
+        body: body.to_owned(),
+        header: signature::sign(SECRET, now(), body.as_bytes()),
+    }
+}
+
 // ---------------------------------------------------------------------- HTTP
 
 /// The API over `pool`, verifying with [`SECRET`], crediting USD.
@@ -233,4 +249,101 @@ pub(crate) async fn post(app: &Router, delivery: &Delivery) -> (StatusCode, Valu
 
 pub(crate) async fn get(app: &Router, uri: &str) -> (StatusCode, Value) {
     call(app, Request::get(uri).body(Body::empty()).expect("request")).await
+}
+
+// ---------------------------------------------------------------------- chain
+
+/// The index of anvil's account that relays.
+pub(crate) const RELAYER: u32 = 2;
+
+/// The suite deployed by account 0, with RELAYER_ROLE granted to account
+/// [`RELAYER`]; returns the admin's handle.
+pub(crate) async fn deploy(anvil: &Anvil) -> Tributary {
+    let admin = anvil.deploy(account(9).address(), 300).await;
+    let role = admin.relayer_role().await.expect("role");
+    admin
+        .grant_role(role, account(RELAYER).address())
+        .await
+        .expect("grant the relayer role");
+    admin
+}
+
+/// The suite as account `index` sends to it.
+pub(crate) async fn as_account(anvil: &Anvil, tributary: &Tributary, index: u32) -> Tributary {
+    let client = anvil
+        .client_with(
+            &account(index),
+            Config::default().with_poll_interval(Duration::from_millis(10)),
+        )
+        .await;
+    tributary.with_client(&client)
+}
+
+/// Worker settings for tests: short waits.
+pub(crate) fn fast() -> WorkerConfig {
+    WorkerConfig::default()
+        .with_lease(Duration::from_secs(30))
+        .with_backoff(Duration::from_millis(1), Duration::from_millis(5))
+        .with_poll_interval(Duration::from_millis(20))
+}
+
+/// A worker on `pool` sending as account `index`.
+pub(crate) async fn worker(
+    anvil: &Anvil,
+    tributary: &Tributary,
+    pool: &PgPool,
+    index: u32,
+    config: WorkerConfig,
+) -> Worker {
+    Worker::new(
+        pool.clone(),
+        as_account(anvil, tributary, index).await,
+        config,
+    )
+}
+
+/// Steps `worker` until no job is due; returns the steps taken.
+pub(crate) async fn drain(worker: &Worker) -> Vec<Step> {
+    let mut steps = Vec::new();
+    loop {
+        match worker.step().await.expect("step") {
+            Step::Idle => return steps,
+            step => steps.push(step),
+        }
+        assert!(steps.len() < 100, "the worker never gets idle: {steps:?}");
+    }
+}
+
+/// Every `CreditsMinted` the contract emitted.
+pub(crate) async fn minted(anvil: &Anvil, contract: Address) -> Vec<ITributary::CreditsMinted> {
+    anvil
+        .logs(contract)
+        .await
+        .iter()
+        .filter(|log| log.topic0() == Some(&ITributary::CreditsMinted::SIGNATURE_HASH))
+        .map(|log| {
+            ITributary::CreditsMinted::decode_log(&log.inner)
+                .expect("decode")
+                .data
+        })
+        .collect()
+}
+
+/// Every `CreditsReversed` the contract emitted.
+pub(crate) async fn reversed(anvil: &Anvil, contract: Address) -> Vec<ITributary::CreditsReversed> {
+    anvil
+        .logs(contract)
+        .await
+        .iter()
+        .filter(|log| log.topic0() == Some(&ITributary::CreditsReversed::SIGNATURE_HASH))
+        .map(|log| {
+            ITributary::CreditsReversed::decode_log(&log.inner)
+                .expect("decode")
+                .data
+        })
+        .collect()
+}
+
+pub(crate) fn usd(cents: u64) -> U256 {
+    U256::from(cents)
 }

@@ -1,0 +1,232 @@
+//! `tributary-relayer`: Stripe webhooks in, on-chain credits out, exactly
+//! once. Settings come from flags or the environment (`tributary-relayer
+//! --help`); secrets only from the environment or files, never from flags.
+
+use std::{net::SocketAddr, path::PathBuf, time::Duration};
+
+use alloy::primitives::Address;
+use anyhow::{Context, Result, bail};
+use clap::Parser;
+use tributary_core::{
+    chain::{Client, Config},
+    signing::Key,
+};
+use tributary_relayer::{
+    Worker, WorkerConfig,
+    api::{self, AppState},
+    config::Deployment,
+    db,
+    stripe::Verifier,
+};
+
+/// Turn verified Stripe payments into Tributary credits on-chain, exactly once.
+///
+/// Secrets: the relayer key from TRIBUTARY_RELAYER_KEY (hex) or
+/// --relayer-key-file; the webhook secret from STRIPE_WEBHOOK_SECRET or
+/// --webhook-secret-file. Neither is ever logged.
+#[derive(Parser)]
+#[command(version)]
+struct Args {
+    /// PostgreSQL URL, e.g. postgres://user@127.0.0.1:5432/relayer (never logged).
+    #[arg(long, env = "DATABASE_URL", hide_env_values = true)]
+    database_url: String,
+
+    /// JSON-RPC URL of the chain's node (HTTP or HTTPS; never logged).
+    #[arg(
+        long,
+        env = "TRIBUTARY_RPC_URL",
+        hide_env_values = true,
+        default_value = "http://127.0.0.1:8545"
+    )]
+    rpc_url: String,
+
+    /// The Tributary contract. Default: `tributary` in the deployment file.
+    #[arg(long, env = "TRIBUTARY_CONTRACT")]
+    contract: Option<Address>,
+
+    /// Folder of deployment files (`<chainId>.json`, written by scripts/deploy.sh).
+    #[arg(long, env = "TRIBUTARY_DEPLOYMENTS", default_value = "deployments")]
+    deployments: PathBuf,
+
+    /// File holding the relayer's hex private key (instead of TRIBUTARY_RELAYER_KEY).
+    #[arg(long, env = "TRIBUTARY_RELAYER_KEY_FILE")]
+    relayer_key_file: Option<PathBuf>,
+
+    /// File holding the Stripe webhook secret (instead of STRIPE_WEBHOOK_SECRET).
+    #[arg(long, env = "STRIPE_WEBHOOK_SECRET_FILE")]
+    webhook_secret_file: Option<PathBuf>,
+
+    /// Seconds a signed timestamp may differ from now.
+    #[arg(long, env = "STRIPE_WEBHOOK_TOLERANCE_SECS", default_value_t = 300)]
+    webhook_tolerance_secs: u64,
+
+    /// The currency credited (ISO code): one credit per smallest unit (cent).
+    #[arg(long, env = "TRIBUTARY_CURRENCY", default_value = "usd")]
+    currency: String,
+
+    /// Address the HTTP API listens on (port 0: any free port; the chosen
+    /// address is printed on stdout as `listening on ADDR`).
+    #[arg(long, env = "TRIBUTARY_LISTEN", default_value = "127.0.0.1:8090")]
+    listen: SocketAddr,
+
+    /// Blocks that must include a transaction (its own included) before its job is done.
+    #[arg(long, env = "TRIBUTARY_CONFIRMATIONS", default_value_t = 1)]
+    confirmations: u64,
+
+    /// Seconds to wait for those confirmations before the attempt counts as failed.
+    #[arg(long, env = "TRIBUTARY_RECEIPT_TIMEOUT_SECS", default_value_t = 120)]
+    receipt_timeout_secs: u64,
+
+    /// Milliseconds between polls of the node for receipts (default: alloy's choice).
+    #[arg(long, env = "TRIBUTARY_CHAIN_POLL_MS")]
+    chain_poll_ms: Option<u64>,
+
+    /// Seconds a claimed job stays claimed; must exceed the receipt timeout.
+    #[arg(long, env = "TRIBUTARY_LEASE_SECS", default_value_t = 300)]
+    lease_secs: u64,
+
+    /// Attempts before a job is parked as failed.
+    #[arg(long, env = "TRIBUTARY_MAX_ATTEMPTS", default_value_t = 8)]
+    max_attempts: i32,
+
+    /// Milliseconds to wait after a first failure (doubled after each next one).
+    #[arg(long, env = "TRIBUTARY_BACKOFF_MS", default_value_t = 1000)]
+    backoff_ms: u64,
+
+    /// Longest wait between attempts, in seconds.
+    #[arg(long, env = "TRIBUTARY_MAX_BACKOFF_SECS", default_value_t = 300)]
+    max_backoff_secs: u64,
+
+    /// Milliseconds between looks at the outbox when idle.
+    #[arg(long, env = "TRIBUTARY_POLL_MS", default_value_t = 1000)]
+    poll_ms: u64,
+}
+
+#[tokio::main]
+async fn main() -> Result<()> {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    let args = Args::parse();
+
+    if args.lease_secs <= args.receipt_timeout_secs {
+        bail!(
+            "--lease-secs ({}) must exceed --receipt-timeout-secs ({}): a job still waiting \
+             for its receipt would be claimed again",
+            args.lease_secs,
+            args.receipt_timeout_secs
+        );
+    }
+    let key = match &args.relayer_key_file {
+        Some(path) => Key::from_file(path)?,
+        None => Key::from_env("TRIBUTARY_RELAYER_KEY").context(
+            "the relayer key is needed: set TRIBUTARY_RELAYER_KEY or --relayer-key-file",
+        )?,
+    };
+    let secret = match &args.webhook_secret_file {
+        Some(path) => std::fs::read_to_string(path)
+            .with_context(|| format!("reading {}", path.display()))?
+            .trim()
+            .to_owned(),
+        None => std::env::var("STRIPE_WEBHOOK_SECRET").context(
+            "the webhook secret is needed: set STRIPE_WEBHOOK_SECRET or --webhook-secret-file",
+        )?,
+    };
+    if secret.is_empty() {
+        bail!("the Stripe webhook secret is empty");
+    }
+    let verifier =
+        Verifier::new(secret).with_tolerance(Duration::from_secs(args.webhook_tolerance_secs));
+
+    let pool = db::connect(&args.database_url)
+        .await
+        .context("connecting to the database")?;
+    db::migrate(&pool).await.context("migrating the database")?;
+
+    let mut chain = Config::default()
+        .with_confirmations(args.confirmations)
+        .with_receipt_timeout(Duration::from_secs(args.receipt_timeout_secs));
+    if let Some(ms) = args.chain_poll_ms {
+        chain = chain.with_poll_interval(Duration::from_millis(ms));
+    }
+    let client = Client::connect(&args.rpc_url, Some(&key), chain)
+        .await
+        .context("connecting to the node")?;
+    let contract = match args.contract {
+        Some(contract) => contract,
+        None => Deployment::read(&args.deployments, client.chain_id())?.tributary,
+    };
+    let tributary = client.tributary(contract);
+    match tributary.relayer_role().await {
+        Ok(role) => match tributary.has_role(role, key.address()).await {
+            Ok(true) => {}
+            Ok(false) => tracing::error!(
+                relayer = %key.address(),
+                "the relayer key does not hold RELAYER_ROLE: jobs will fail until it is granted"
+            ),
+            Err(error) => tracing::warn!(%error, "cannot check the relayer role"),
+        },
+        Err(error) => tracing::warn!(%error, "cannot check the relayer role"),
+    }
+    tracing::info!(
+        chain_id = client.chain_id(),
+        %contract,
+        relayer = %key.address(),
+        "relaying"
+    );
+
+    let worker = Worker::new(
+        pool.clone(),
+        tributary,
+        WorkerConfig::default()
+            .with_lease(Duration::from_secs(args.lease_secs))
+            .with_max_attempts(args.max_attempts)
+            .with_backoff(
+                Duration::from_millis(args.backoff_ms),
+                Duration::from_secs(args.max_backoff_secs),
+            )
+            .with_poll_interval(Duration::from_millis(args.poll_ms)),
+    );
+
+    let listener = tokio::net::TcpListener::bind(args.listen)
+        .await
+        .with_context(|| format!("listening on {}", args.listen))?;
+    let address = listener.local_addr()?;
+    // Tests and scripts read the port from this line.
+    println!("listening on {address}");
+    tracing::info!(%address, "HTTP API listening");
+    let state = AppState::new(pool, verifier, &args.currency).with_waker(worker.waker());
+    let server = axum::serve(listener, api::router(state)).with_graceful_shutdown(shutdown());
+
+    tokio::select! {
+        served = server => served.context("HTTP server")?,
+        () = worker.run() => {}
+    }
+    Ok(())
+}
+
+/// Resolves on Ctrl-C or SIGTERM.
+async fn shutdown() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = term => {},
+    }
+    tracing::info!("shutting down");
+}
