@@ -11,6 +11,8 @@ mod crash;
 mod mirror;
 mod process;
 mod proxy;
+mod random;
 mod reorg;
 mod rpc;
 mod support;
+mod views;
