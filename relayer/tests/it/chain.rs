@@ -6,6 +6,8 @@ use std::time::Duration;
 
 use alloy::primitives::{Address, keccak256};
 use axum::http::StatusCode;
+use serde_json::json;
+use tributary_core::chain::Config;
 use tributary_relayer::{Step, db::Outcome};
 
 use crate::support::{
@@ -408,4 +410,182 @@ async fn failures_are_retried_with_backoff_then_parked_with_their_reason_and_can
         "{steps:?}"
     );
     assert_eq!(minted(&anvil, tributary.address()).await.len(), 1);
+}
+
+/// A worker sending as the relayer key through a client waiting as `chain` says.
+async fn worker_with(
+    anvil: &Anvil,
+    tributary: &tributary_core::chain::Tributary,
+    pool: &sqlx::PgPool,
+    chain: Config,
+    config: tributary_relayer::WorkerConfig,
+) -> tributary_relayer::Worker {
+    let client = anvil
+        .client_with(
+            &account(RELAYER),
+            chain.with_poll_interval(Duration::from_millis(10)),
+        )
+        .await;
+    tributary_relayer::Worker::new(pool.clone(), tributary.with_client(&client), config)
+}
+
+#[tokio::test]
+async fn a_transaction_not_confirmed_in_time_is_found_credited_on_the_next_claim() {
+    let db = TestDb::create().await;
+    let pool = db.pool().await;
+    let anvil = Anvil::start();
+    let tributary = deploy(&anvil).await;
+    let app = app(&pool);
+    let chain = Config::default().with_receipt_timeout(Duration::from_millis(500));
+    let worker = worker_with(&anvil, &tributary, &pool, chain, fast()).await;
+
+    let delivery = signed(&[checkout_completed("evt_slow", "pi_slow", buyer(), 2100)]).remove(0);
+    assert_eq!(post(&app, &delivery).await.0, StatusCode::OK);
+    // The node accepts the transaction but mines nothing for now.
+    anvil.rpc("evm_setAutomine", json!([false])).await;
+    let first = worker.step().await.expect("step");
+    assert!(
+        matches!(&first, Step::Retry { error, .. } if error.contains("not confirmed")),
+        "{first:?}"
+    );
+    // It lands later; the next claim reads the view and sends nothing more.
+    anvil.rpc("evm_mine", json!([])).await;
+    anvil.rpc("evm_setAutomine", json!([true])).await;
+    tokio::time::sleep(Duration::from_millis(20)).await;
+    let steps = drain(&worker).await;
+    assert!(
+        matches!(
+            steps.as_slice(),
+            [Step::Done {
+                outcome: Outcome::AlreadyCredited,
+                ..
+            }]
+        ),
+        "{steps:?}"
+    );
+    assert_eq!(minted(&anvil, tributary.address()).await.len(), 1);
+    assert_eq!(
+        tributary.credit_balance(buyer()).await.expect("balance"),
+        usd(2100)
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_job_is_done_only_after_the_configured_confirmations() {
+    let db = TestDb::create().await;
+    let pool = db.pool().await;
+    let anvil = Anvil::start();
+    let tributary = deploy(&anvil).await;
+    let app = app(&pool);
+    let chain = Config::default()
+        .with_confirmations(3)
+        .with_receipt_timeout(Duration::from_secs(30));
+    let worker = worker_with(&anvil, &tributary, &pool, chain, fast()).await;
+
+    let delivery = signed(&[checkout_completed("evt_conf", "pi_conf", buyer(), 10)]).remove(0);
+    assert_eq!(post(&app, &delivery).await.0, StatusCode::OK);
+    let stepping = tokio::spawn({
+        let worker = worker.clone();
+        async move { worker.step().await.expect("step") }
+    });
+    // Included (anvil mines each transaction at once), one confirmation so far.
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+    while minted(&anvil, tributary.address()).await.is_empty() {
+        assert!(tokio::time::Instant::now() < deadline, "never sent");
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert!(
+        !stepping.is_finished(),
+        "done after one confirmation of three"
+    );
+    assert_eq!(
+        job_states(&pool).await,
+        vec![("mint_credits".into(), "running".into(), None)]
+    );
+    anvil.rpc("evm_mine", json!([])).await;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert!(
+        !stepping.is_finished(),
+        "done after two confirmations of three"
+    );
+    anvil.rpc("evm_mine", json!([])).await;
+    let step = tokio::time::timeout(Duration::from_secs(10), stepping)
+        .await
+        .expect("done once the third block is mined")
+        .expect("task");
+    assert!(
+        matches!(
+            step,
+            Step::Done {
+                outcome: Outcome::Minted,
+                ..
+            }
+        ),
+        "{step:?}"
+    );
+}
+
+#[tokio::test]
+async fn while_the_contract_is_paused_credits_wait_and_reversals_go_through() {
+    let db = TestDb::create().await;
+    let pool = db.pool().await;
+    let anvil = Anvil::start();
+    let tributary = deploy(&anvil).await;
+    let app = app(&pool);
+    let pauser = tributary.pauser_role().await.expect("role");
+    tributary
+        .grant_role(pauser, account(0).address())
+        .await
+        .expect("grant pauser");
+    let config = fast().with_backoff(Duration::from_millis(500), Duration::from_secs(1));
+    let worker = worker(&anvil, &tributary, &pool, RELAYER, config).await;
+
+    // A payment, and the refund of another one credited before the pause.
+    let deliveries = signed(&[
+        checkout_completed("evt_before", "pi_before", buyer(), 300),
+        checkout_completed("evt_paused", "pi_paused", buyer(), 400),
+        charge_refunded("evt_refund", "pi_before"),
+    ]);
+    assert_eq!(post(&app, &deliveries[0]).await.0, StatusCode::OK);
+    drain(&worker).await;
+    tributary.pause().await.expect("pause");
+    for delivery in &deliveries[1..] {
+        assert_eq!(post(&app, delivery).await.0, StatusCode::OK);
+    }
+    let steps = drain(&worker).await;
+    assert_eq!(steps.len(), 2, "{steps:?}");
+    assert!(
+        matches!(&steps[0], Step::Retry { error, .. } if error.contains("EnforcedPause")),
+        "{steps:?}"
+    );
+    assert!(
+        matches!(
+            steps[1],
+            Step::Done {
+                outcome: Outcome::Reversed,
+                ..
+            }
+        ),
+        "{steps:?}"
+    );
+
+    tributary.unpause().await.expect("unpause");
+    tokio::time::sleep(Duration::from_millis(600)).await;
+    let steps = drain(&worker).await;
+    assert!(
+        matches!(
+            steps.as_slice(),
+            [Step::Done {
+                outcome: Outcome::Minted,
+                ..
+            }]
+        ),
+        "{steps:?}"
+    );
+    assert_eq!(minted(&anvil, tributary.address()).await.len(), 2);
+    assert_eq!(
+        tributary.credit_balance(buyer()).await.expect("balance"),
+        usd(400)
+    );
 }
