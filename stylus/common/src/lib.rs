@@ -13,11 +13,13 @@ use alloc::{vec, vec::Vec};
 
 use alloy_primitives::{address, b256, keccak256, Address, B256, U256};
 use alloy_sol_types::abi::token::WordToken;
-use alloy_sol_types::{sol, SolEvent, SolValue, TopicList};
+use alloy_sol_types::{sol, SolEvent, TopicList};
 use stylus_sdk::prelude::*;
 use stylus_sdk::storage::{StorageBool, StorageMap};
 use stylus_sdk::stylus_core::host::RawLogAccess;
 
+// One `sol!` scope for the ABI structs and the registry's events that carry them: alloy's macro
+// resolves a struct used in an event only within the same invocation.
 sol! {
     /// Royalty split: payees strictly ascending by address and their shares
     /// (`ITributaryTypes.Split`).
@@ -26,7 +28,41 @@ sol! {
         address[] payees;
         uint32[] shares;
     }
+
+    /// One licence offer of a dataset (`ITributaryTypes.Offer`). `kind` is the `OfferKind`
+    /// enum's ABI type, `uint8`: the contracts check its range where Solidity does.
+    #[derive(Debug, PartialEq, Eq, AbiType)]
+    struct Offer {
+        uint8 kind;
+        address paymentToken;
+        uint128 price;
+        uint64 duration;
+        bool transferable;
+        uint16 royaltyBps;
+        uint32 supplyCap;
+        bytes32 termsHash;
+    }
+
+    /// The events of `ITributaryRegistry` that carry a split and offers (emitted by the registry).
+    interface ITributaryRegistryTermsEvents {
+        /// A dataset was registered (`ITributaryRegistry.DatasetRegistered`).
+        event DatasetRegistered(
+            uint256 indexed datasetId,
+            address indexed creator,
+            bytes32 indexed manifestHash,
+            string uri,
+            Split split,
+            Offer[] offers
+        );
+        /// A dataset's terms were replaced (`ITributaryRegistry.TermsSet`).
+        event TermsSet(uint256 indexed datasetId, Split split, Offer[] offers);
+    }
 }
+
+/// `OfferKind.RoyaltyLinked`.
+pub const OFFER_ROYALTY_LINKED: u8 = 1;
+/// `OfferKind.Custom`, the last kind.
+pub const OFFER_CUSTOM: u8 = 3;
 
 sol! {
     /// OpenZeppelin 5 `AccessControl`'s events and errors, as the Solidity build emits them.
@@ -123,7 +159,78 @@ pub fn div_small(a: U256, d: u64) -> U256 {
 
 /// A split's identity: `keccak256(abi.encode(payees, shares))`.
 pub fn split_hash(split: &Split) -> B256 {
-    keccak256((split.payees.clone(), split.shares.clone()).abi_encode_params())
+    let mut encoded = Vec::new();
+    abi::split(&mut encoded, split);
+    keccak256(encoded)
+}
+
+/// ABI encoding of the suite's structs, word by word. The same bytes as alloy's encoder, whose
+/// generic token machinery costs several KB of wasm per type encoded.
+pub mod abi {
+    use super::*;
+
+    /// Appends a 32-byte word.
+    pub fn word(out: &mut Vec<u8>, word: impl Into<B256>) {
+        out.extend_from_slice(word.into().as_slice());
+    }
+
+    /// Appends a number as a word.
+    pub fn uint(out: &mut Vec<u8>, value: impl Into<U256>) {
+        word(out, value.into());
+    }
+
+    /// Appends an address as a word.
+    pub fn address(out: &mut Vec<u8>, value: Address) {
+        word(out, value.into_word());
+    }
+
+    /// The tail of `bytes` or `string`: length, then the data padded to whole words.
+    pub fn bytes(out: &mut Vec<u8>, data: &[u8]) {
+        uint(out, U256::from(data.len()));
+        out.extend_from_slice(data);
+        out.resize(out.len() + (32 - data.len() % 32) % 32, 0);
+    }
+
+    /// The encoding of a `Split` (a dynamic tuple of two arrays) = `abi.encode(payees, shares)`.
+    pub fn split(out: &mut Vec<u8>, split: &Split) {
+        uint(out, U256::from(0x40));
+        uint(out, U256::from(0x60 + 32 * split.payees.len()));
+        uint(out, U256::from(split.payees.len()));
+        for payee in &split.payees {
+            address(out, *payee);
+        }
+        uint(out, U256::from(split.shares.len()));
+        for share in &split.shares {
+            uint(out, U256::from(*share));
+        }
+    }
+
+    /// The tail of an `Offer[]`: length, then eight static words per offer.
+    pub fn offers(out: &mut Vec<u8>, offers: &[Offer]) {
+        uint(out, U256::from(offers.len()));
+        for offer in offers {
+            uint(out, U256::from(offer.kind));
+            address(out, offer.paymentToken);
+            uint(out, U256::from(offer.price));
+            uint(out, U256::from(offer.duration));
+            uint(out, U256::from(offer.transferable as u8));
+            uint(out, U256::from(offer.royaltyBps));
+            uint(out, U256::from(offer.supplyCap));
+            word(out, offer.termsHash);
+        }
+    }
+}
+
+/// The terms hash the registry stores: `keccak256(abi.encode(splitHash, keccak256(abi.encode(offers))))`.
+pub fn terms_hash(split_hash: B256, offers: &[Offer]) -> B256 {
+    let mut encoded = Vec::with_capacity(64 + 256 * offers.len());
+    abi::uint(&mut encoded, U256::from(0x20));
+    abi::offers(&mut encoded, offers);
+    let offers_hash = keccak256(encoded);
+    let mut words = [0u8; 64];
+    words[..32].copy_from_slice(split_hash.as_slice());
+    words[32..].copy_from_slice(offers_hash.as_slice());
+    keccak256(words)
 }
 
 /// OpenZeppelin 5 `AccessControl` without `_setRoleAdmin`: `DEFAULT_ADMIN_ROLE` admins every
@@ -237,6 +344,7 @@ impl AccessControl {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use alloy_sol_types::SolValue;
 
     #[test]
     fn role_ids_are_the_keccak_of_their_names() {
@@ -281,6 +389,46 @@ mod tests {
     }
 
     #[test]
+    fn terms_hash_is_keccak_of_abi_encode() {
+        let offer = Offer {
+            kind: 1,
+            paymentToken: CREDITS,
+            price: 5,
+            duration: 60,
+            transferable: true,
+            royaltyBps: 250,
+            supplyCap: 3,
+            termsHash: B256::repeat_byte(0xab),
+        };
+        let offers = vec![offer.clone(), Offer { kind: 0, ..offer }];
+        let split = B256::repeat_byte(0x11);
+        // abi.encode(offers) of a dynamic array of static structs: offset, length, 8 words each.
+        let mut encoded = U256::from(0x20).to_be_bytes::<32>().to_vec();
+        encoded.extend(U256::from(2).to_be_bytes::<32>());
+        for kind in [1u8, 0] {
+            for word in [
+                U256::from(kind),
+                U256::from(0xc4ed175u64),
+                U256::from(5),
+                U256::from(60),
+                U256::from(1),
+                U256::from(250),
+                U256::from(3),
+                U256::from_be_bytes([0xab; 32]),
+            ] {
+                encoded.extend(word.to_be_bytes::<32>());
+            }
+        }
+        let expected = keccak256((split, keccak256(&encoded)).abi_encode());
+        assert_eq!(terms_hash(split, &offers), expected);
+        assert_eq!(
+            keccak256(offers.abi_encode()),
+            keccak256(&encoded),
+            "alloy agrees"
+        );
+    }
+
+    #[test]
     fn split_hash_is_keccak_of_abi_encode() {
         let split = Split {
             payees: vec![Address::repeat_byte(1), Address::repeat_byte(2)],
@@ -290,6 +438,19 @@ mod tests {
         assert_eq!(
             split_hash(&split),
             b256!("447f729d960a40866c297a65a2387116ee558a5e6f969d05885950d5a2b7e518")
+        );
+        let uneven = Split {
+            payees: vec![
+                Address::repeat_byte(1),
+                Address::repeat_byte(2),
+                Address::repeat_byte(3),
+            ],
+            shares: vec![5],
+        };
+        assert_eq!(
+            split_hash(&uneven),
+            keccak256((uneven.payees.clone(), uneven.shares.clone()).abi_encode_params()),
+            "alloy agrees"
         );
     }
 }

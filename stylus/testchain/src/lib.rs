@@ -9,8 +9,9 @@
 //! call stack (`msg.sender`, `msg.value`, reentrancy), logs with their emitter, and it reverts
 //! every effect of a failed call frame (storage, balances, logs), as the EVM does.
 //!
-//! Not modelled: gas (every frame has plenty), `CREATE`/`CREATE2` and delegate calls (the suite
-//! uses neither), precompiles.
+//! Precompiles: `ecrecover` at `0x01` ([`ecrecover`], with k256), which the registry calls to
+//! check EIP-712 signatures. Not modelled: gas (every frame has plenty), `CREATE`/`CREATE2`
+//! and delegate calls (the suite uses neither), the other precompiles.
 //!
 //! [`token`] holds a plain ERC-20 (OpenZeppelin 5 semantics and errors) with the misbehaviours
 //! the suite must handle: no return value (USDT), `false` instead of a revert, a fee on
@@ -29,6 +30,49 @@ use stylus_sdk::ArbResult;
 
 pub mod receiver;
 pub mod token;
+
+/// The address of the `ecrecover` precompile.
+pub const ECRECOVER: Address = Address::with_last_byte(1);
+
+/// The `ecrecover` precompile as the EVM runs it: the input is read as four words (zero-padded
+/// or truncated to 128 bytes) `hash, v, r, s`; `v` must be 27 or 28 as a whole word, and `r`
+/// and `s` in `[1, n)`. A high `s` is accepted, as the precompile does (rejecting it is the
+/// caller's business, e.g. OpenZeppelin's `ECDSA`). Returns the signer's address as a word, or
+/// no data when the input is not a valid signature.
+pub fn ecrecover(input: &[u8]) -> Vec<u8> {
+    use k256::ecdsa::{RecoveryId, Signature, VerifyingKey};
+
+    let mut words = [0u8; 128];
+    let len = input.len().min(128);
+    words[..len].copy_from_slice(&input[..len]);
+    let (hash, v, r, s) = (&words[..32], &words[32..64], &words[64..96], &words[96..]);
+    if v[..31].iter().any(|&b| b != 0) || !(v[31] == 27 || v[31] == 28) {
+        return Vec::new();
+    }
+    let (r, s): ([u8; 32], [u8; 32]) = (r.try_into().unwrap(), s.try_into().unwrap());
+    let Ok(signature) = Signature::from_scalars(r, s) else {
+        return Vec::new();
+    };
+    let mut y_odd = v[31] == 28;
+    // k256 recovers low-s signatures only; (r, n - s) with the other parity is the same key.
+    let signature = match signature.normalize_s() {
+        Some(low) => {
+            y_odd = !y_odd;
+            low
+        }
+        None => signature,
+    };
+    let Ok(key) =
+        VerifyingKey::recover_from_prehash(hash, &signature, RecoveryId::new(y_odd, false))
+    else {
+        return Vec::new();
+    };
+    let point = key.to_encoded_point(false);
+    let digest = keccak256(&point.as_bytes()[1..]);
+    let mut out = vec![0u8; 32];
+    out[12..].copy_from_slice(&digest[12..]);
+    out
+}
 
 /// A contract's code as the chain runs it: the contract's ABI router over a host.
 /// For an SDK contract `C`: `|input, vm| stylus_sdk::abi::router_entrypoint::<C, C>(input, vm)`.
@@ -328,6 +372,7 @@ fn run_frame(
         (snapshot, program)
     };
     let result = match program {
+        None if to == ECRECOVER => Ok(ecrecover(&calldata)),
         None => Ok(Vec::new()),
         Some((entrypoint, reentrant)) => {
             let reentered = world.borrow().stack.contains(&to);
@@ -724,6 +769,106 @@ mod tests {
         let receipt = chain.call_raw(ALICE, via, U256::from(7), input);
         assert_eq!(receipt.result.unwrap_err(), Vec::<u8>::new());
         assert_eq!(chain.balance(ALICE), U256::from(3));
+    }
+
+    /// `(hash, v, r, s)` as the precompile reads them, signed by `key`.
+    fn signed(key: &k256::ecdsa::SigningKey, hash: B256) -> (Vec<u8>, Address) {
+        let (signature, recid) = key.sign_prehash_recoverable(hash.as_slice()).unwrap();
+        let mut input = hash.to_vec();
+        input.extend(U256::from(27 + recid.to_byte()).to_be_bytes::<32>());
+        input.extend_from_slice(&signature.to_bytes());
+        let point = key.verifying_key().to_encoded_point(false);
+        let signer = Address::from_slice(&keccak256(&point.as_bytes()[1..])[12..]);
+        (input, signer)
+    }
+
+    fn word(address: Address) -> Vec<u8> {
+        address.into_word().to_vec()
+    }
+
+    #[test]
+    fn ecrecover_returns_the_signer_as_a_word() {
+        let key = k256::ecdsa::SigningKey::from_slice(&[7u8; 32]).unwrap();
+        let hash = keccak256("a message");
+        let (input, signer) = signed(&key, hash);
+        assert_eq!(ecrecover(&input), word(signer));
+        // Known answer: private key 1's address, as every Ethereum tool computes it.
+        let mut one = [0u8; 32];
+        one[31] = 1;
+        let key = k256::ecdsa::SigningKey::from_slice(&one).unwrap();
+        let (input_of_one, signer_of_one) = signed(&key, hash);
+        assert_eq!(
+            signer_of_one,
+            address!("7e5f4552091a69125d5dfcb7b8c2659029395bdf")
+        );
+        assert_eq!(ecrecover(&input_of_one), word(signer_of_one));
+        // Bytes past the four words are ignored.
+        let mut longer = input.clone();
+        longer.extend([0xff; 7]);
+        assert_eq!(ecrecover(&longer), word(signer));
+        // Another hash recovers another address (or none), never the signer.
+        let mut other = input.clone();
+        other[0] ^= 1;
+        assert_ne!(ecrecover(&other), word(signer));
+    }
+
+    #[test]
+    fn ecrecover_accepts_high_s_as_the_precompile_does() {
+        let key = k256::ecdsa::SigningKey::from_slice(&[9u8; 32]).unwrap();
+        let (mut input, signer) = signed(&key, keccak256("malleable"));
+        let n = U256::from_be_slice(&alloy_primitives::hex!(
+            "fffffffffffffffffffffffffffffffebaaedce6af48a03bbfd25e8cd0364141"
+        ));
+        let s = U256::from_be_slice(&input[96..128]);
+        input[96..128].copy_from_slice(&(n - s).to_be_bytes::<32>());
+        input[63] ^= 27 ^ 28;
+        assert_eq!(ecrecover(&input), word(signer));
+    }
+
+    #[test]
+    fn ecrecover_returns_nothing_for_an_invalid_signature() {
+        let key = k256::ecdsa::SigningKey::from_slice(&[7u8; 32]).unwrap();
+        let (input, _) = signed(&key, keccak256("a message"));
+        let n = alloy_primitives::hex!(
+            "fffffffffffffffffffffffffffffffebaaedce6af48a03bbfd25e8cd0364141"
+        );
+        let mut cases = Vec::new();
+        for v in [0u8, 1, 26, 29, 30] {
+            let mut bad = input.clone();
+            bad[63] = v;
+            cases.push(bad);
+        }
+        let mut dirty_v = input.clone();
+        dirty_v[32] = 1;
+        cases.push(dirty_v);
+        for (at, value) in [(64, [0u8; 32]), (96, [0u8; 32]), (64, n), (96, n)] {
+            let mut bad = input.clone();
+            bad[at..at + 32].copy_from_slice(&value);
+            cases.push(bad);
+        }
+        // Truncated: the missing `s` reads as zero.
+        cases.push(input[..96].to_vec());
+        cases.push(Vec::new());
+        for case in cases {
+            assert_eq!(
+                ecrecover(&case),
+                Vec::<u8>::new(),
+                "{}",
+                alloy_primitives::hex::encode(&case)
+            );
+        }
+    }
+
+    #[test]
+    fn contracts_reach_ecrecover_at_address_one() {
+        let chain = Chain::new();
+        let via = chain.deploy_plain(forwarder);
+        let key = k256::ecdsa::SigningKey::from_slice(&[7u8; 32]).unwrap();
+        let (input, signer) = signed(&key, keccak256("a message"));
+        let receipt = forward(&chain, via, 0, ECRECOVER, input);
+        let mut expected = vec![1];
+        expected.extend(word(signer));
+        assert_eq!(receipt.result.unwrap(), expected);
     }
 
     #[test]
