@@ -5,6 +5,7 @@ pub mod config;
 pub mod db;
 mod error;
 pub mod events;
+mod heads;
 pub mod metrics;
 pub mod sync;
 

@@ -31,6 +31,13 @@ struct Args {
     )]
     rpc_url: String,
 
+    /// WebSocket URL of the node (ws:// or wss://; never logged): new blocks
+    /// are announced by an `eth_subscribe newHeads` subscription instead of
+    /// waiting for the next poll. Without it, or while it is down, the
+    /// indexer polls.
+    #[arg(long, env = "TRIBUTARY_WS_URL", hide_env_values = true)]
+    ws_url: Option<String>,
+
     /// The Tributary contract. Default: `tributary` in the deployment file.
     #[arg(long, env = "TRIBUTARY_CONTRACT")]
     contract: Option<Address>,
@@ -107,11 +114,14 @@ async fn main() -> Result<()> {
             )
         }
     };
-    let config = SyncConfig::new(contract, start_block)
+    let mut config = SyncConfig::new(contract, start_block)
         .with_finality_depth(args.finality_depth)
         .with_poll_interval(Duration::from_millis(args.poll_ms))
         .with_ranges(args.initial_range, args.max_range)
         .with_request_timeout(Duration::from_secs(args.rpc_timeout_secs.max(1)));
+    if let Some(url) = args.ws_url {
+        config = config.with_ws_url(url);
+    }
     let mut indexer = Indexer::connect(pool.clone(), &args.rpc_url, config)
         .await
         .context("connecting to the node")?;

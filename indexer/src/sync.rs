@@ -5,7 +5,7 @@
 use std::{
     sync::{
         Arc,
-        atomic::{AtomicU64, Ordering},
+        atomic::{AtomicBool, AtomicU64, Ordering},
     },
     time::{Duration, Instant},
 };
@@ -23,6 +23,7 @@ use url::Url;
 use crate::{
     db::{self, Commit, Meta, StoredBlock},
     error::{Error, Result},
+    heads::HeadWatch,
     metrics::Metrics,
 };
 
@@ -64,6 +65,11 @@ pub struct SyncConfig {
     pub max_backoff: Duration,
     /// The chain the node must serve. Default: any.
     pub chain_id: Option<u64>,
+    /// A WebSocket URL of the node (`ws://`, `wss://`) for `newHeads`
+    /// notifications: a caught-up indexer then wakes when a block is mined
+    /// instead of at its next poll. Default: none (polling only). Never
+    /// logged.
+    pub ws_url: Option<String>,
 }
 
 impl SyncConfig {
@@ -81,6 +87,7 @@ impl SyncConfig {
             min_backoff: Duration::from_millis(250),
             max_backoff: Duration::from_secs(30),
             chain_id: None,
+            ws_url: None,
         }
     }
 
@@ -116,6 +123,12 @@ impl SyncConfig {
         self
     }
 
+    /// This configuration, woken by the `newHeads` subscription of `url`.
+    pub fn with_ws_url(mut self, url: impl Into<String>) -> Self {
+        self.ws_url = Some(url.into());
+        self
+    }
+
     /// This configuration, requiring the node to serve `chain_id`.
     pub fn with_chain_id(mut self, chain_id: u64) -> Self {
         self.chain_id = Some(chain_id);
@@ -129,6 +142,7 @@ impl SyncConfig {
 pub struct SyncStatus {
     head: AtomicU64,
     reorgs: AtomicU64,
+    subscribed: Arc<AtomicBool>,
     metrics: Metrics,
 }
 
@@ -139,6 +153,7 @@ impl Default for SyncStatus {
         Self {
             head: AtomicU64::new(UNKNOWN),
             reorgs: AtomicU64::new(0),
+            subscribed: Arc::default(),
             metrics: Metrics::default(),
         }
     }
@@ -153,6 +168,12 @@ impl SyncStatus {
     /// Reorgs repaired since start.
     pub fn reorgs(&self) -> u64 {
         self.reorgs.load(Ordering::Relaxed)
+    }
+
+    /// Whether new heads arrive by a live WebSocket subscription (else the
+    /// indexer polls).
+    pub fn subscribed(&self) -> bool {
+        self.subscribed.load(Ordering::Relaxed)
     }
 
     /// The sync loop's Prometheus metrics.
@@ -215,6 +236,7 @@ pub struct Indexer {
     /// after [`CEILING_MEMORY`] of them (a refusal may have been transient).
     since_refusal: u32,
     status: Arc<SyncStatus>,
+    heads: HeadWatch,
 }
 
 /// Successful ranges after which a refused span may be tried again.
@@ -267,15 +289,17 @@ impl Indexer {
             },
         )
         .await?;
+        let status = Arc::<SyncStatus>::default();
         Ok(Self {
             pool,
             provider,
             range: config.initial_range,
             ceiling: None,
             since_refusal: 0,
+            heads: HeadWatch::new(config.ws_url.clone(), Arc::clone(&status.subscribed)),
             config,
             meta,
-            status: Arc::default(),
+            status,
         })
     }
 
@@ -330,7 +354,7 @@ impl Indexer {
                     }
                     match step {
                         Step::Applied { .. } | Step::Reorged { .. } => {}
-                        Step::Idle { .. } => tokio::time::sleep(self.config.poll_interval).await,
+                        Step::Idle { .. } => self.heads.wait(self.config.poll_interval).await,
                         Step::Lagging { head, indexed } => {
                             tracing::warn!(
                                 head,

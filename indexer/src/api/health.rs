@@ -50,6 +50,8 @@ pub struct Status {
     pub head: Option<u64>,
     /// Reorgs repaired since the indexer started.
     pub reorgs: u64,
+    /// New heads arrive by a live WebSocket subscription (`false`: polling).
+    pub subscribed: bool,
 }
 
 /// Sync status: chain, contract, indexed block and hash, head.
@@ -67,6 +69,7 @@ pub(crate) async fn status(State(state): State<AppState>) -> ApiResult<Status> {
         indexed_block_hash: checkpoint.map(|cp| cp.hash.to_string()),
         head: state.sync.head(),
         reorgs: state.sync.reorgs(),
+        subscribed: state.sync.subscribed(),
     }))
 }
 

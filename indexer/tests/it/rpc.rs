@@ -170,3 +170,73 @@ async fn a_reset_chain_with_the_same_block_numbers_is_detected_by_hash() {
         .expect("set");
     assert_eq!(checkpoint.hash, first.block_hash(head).await);
 }
+
+/// Waits until the mirror's checkpoint reaches `block`, within `limit`.
+async fn indexed_within(pool: &sqlx::PgPool, block: u64, limit: Duration) -> bool {
+    let deadline = tokio::time::Instant::now() + limit;
+    while tokio::time::Instant::now() < deadline {
+        let mut conn = pool.acquire().await.expect("connection");
+        let checkpoint = db::checkpoint(&mut conn).await.expect("checkpoint");
+        if checkpoint.is_some_and(|cp| cp.number >= block) {
+            return true;
+        }
+        drop(conn);
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    false
+}
+
+#[tokio::test]
+async fn a_websocket_subscription_wakes_the_indexer_long_before_its_next_poll() {
+    let db = TestDb::create().await;
+    let pool = db.pool().await;
+    let anvil = Anvil::start();
+    let (tributary, deployed_at) = deploy(&anvil).await;
+    // Polls a minute apart: only the subscription can bring a block in time.
+    let config = test_config(tributary.address(), deployed_at)
+        .with_poll_interval(Duration::from_secs(60))
+        .with_ws_url(anvil.url().replacen("http://", "ws://", 1));
+    let mut indexer = indexer(&pool, anvil.url(), config).await;
+    let status = indexer.status();
+    let run = tokio::spawn(async move { indexer.run().await });
+    let head = anvil.head().await;
+    assert!(indexed_within(&pool, head, Duration::from_secs(30)).await);
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
+    while !status.subscribed() {
+        assert!(tokio::time::Instant::now() < deadline, "never subscribed");
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    for n in 1..=3 {
+        register(&anvil, &tributary, n).await;
+        let head = anvil.head().await;
+        assert!(
+            indexed_within(&pool, head, Duration::from_secs(20)).await,
+            "block {head} not indexed within 20 s of being mined (polls are 60 s apart)"
+        );
+    }
+    run.abort();
+}
+
+#[tokio::test]
+async fn an_unreachable_websocket_falls_back_to_polling() {
+    let db = TestDb::create().await;
+    let pool = db.pool().await;
+    let anvil = Anvil::start();
+    let (tributary, deployed_at) = deploy(&anvil).await;
+    let closed = std::net::TcpListener::bind("127.0.0.1:0")
+        .expect("port")
+        .local_addr()
+        .expect("address");
+    let config =
+        test_config(tributary.address(), deployed_at).with_ws_url(format!("ws://{closed}"));
+    let mut indexer = indexer(&pool, anvil.url(), config).await;
+    let status = indexer.status();
+    let run = tokio::spawn(async move { indexer.run().await });
+    for n in 1..=3 {
+        register(&anvil, &tributary, n).await;
+        let head = anvil.head().await;
+        assert!(indexed_within(&pool, head, Duration::from_secs(20)).await);
+    }
+    assert!(!status.subscribed());
+    assert!(!run.is_finished(), "the indexer gave up: {:?}", run.await);
+}
