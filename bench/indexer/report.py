@@ -48,7 +48,8 @@ def render(r):
     out.append(
         f"Chain: {fmt_int(events)} suite events over {fmt_int(blocks)} blocks "
         f"({fmt_int(chain['transactions'])} generator transactions of {chain['rounds_per_tx']} rounds each, "
-        f"{chain['empty_blocks_per_tx']} empty blocks after each; {fmt_int(chain['rounds'])} datasets), "
+        + (f"{chain['empty_blocks_per_tx']} empty blocks after each, " if chain["empty_blocks_per_tx"] else "one block each, ")
+        + f"{fmt_int(chain['rounds'])} datasets), "
         f"made by `bench/indexer/EventGenerator.sol` on anvil and cached"
         + (f" (the last part, after {fmt_int(chain['resumed_after_transactions'])} transactions, in {chain['seconds']:.0f} s)"
            if chain.get("resumed_after_transactions") else f" (in {chain['seconds']:.0f} s)")
@@ -65,7 +66,8 @@ def render(r):
     )
     out.append(
         f"| backfill, events/s (PostgreSQL) | {fmt_int(ours_rate)} "
-        f"| Ponder (PGlite): {fmt_int(ponder_rate)} ({r['ponder']['seconds']:.1f} s) "
+        f"| Ponder (PGlite): {fmt_int(ponder_rate)} ({r['ponder']['seconds']:.1f} s; `/ready` after "
+        f"{r['ponder']['ready_seconds']:.1f} s with {fmt_int(r['ponder']['ready_events'])} events) "
         f"| {ours_rate / ponder_rate:.2f} × | ≥ 3 × Ponder | {verdict(ours_rate >= 3 * ponder_rate)} |"
     )
     out.append(
@@ -78,7 +80,8 @@ def render(r):
     )
     fp = r["follow_ponder"]
     out.append(
-        f"| follow latency, block on the node → row served (median / p99 / max of {follow['samples']}) "
+        f"| follow latency, block on the node → row served (median / p99 / max of {follow['samples']}; "
+        f"with 50 samples p99 is the maximum) "
         f"| {follow['median_ms']:.0f} / {follow['p99_ms']:.0f} / {follow['max_ms']:.0f} ms "
         f"| Ponder: {fp['median_ms']:.0f} / {fp['p99_ms']:.0f} / {fp['max_ms']:.0f} ms "
         f"| {follow['median_ms'] / fp['median_ms']:.2f} × (median) "
@@ -102,7 +105,9 @@ def render(r):
         f"their defaults; `raw_logs` then holds exactly the {fmt_int(events)} events "
         f"({r['ours']['datasets']:,} datasets decoded, database {r['ours']['db_mib']} MiB). Ponder: from "
         "`ponder start` until `/ready` answers 200 and its table (one decoded row per event, every event of "
-        "the ABI handled) holds every event. Peak RSS: `VmHWM` of the process when caught up. "
+        "the ABI handled) holds every event (`/ready` marks the end of its historical phase; the last 30 "
+        "blocks, its finality window on anvil, go through its realtime phase). Peak RSS: `VmHWM` of the process when caught up. "
+        f"Load averages are listed in the order of the steps: backfills, API, then follow. "
         f"Raw `eth_getLogs`: one request over the whole range with curl, JSON received, not parsed. "
         f"Follow: on a fresh anvil (the suite alone) mining a block every {r['settings']['block_time']} s — on "
         "the large chain anvil takes longer than that to mine a block, as it recomputes its state root from the "
@@ -112,6 +117,14 @@ def render(r):
         "packaged), 2 threads, 16 connections, on loopback, against the backfilled database; wrk times each "
         "request from its write, so a request held back behind a slow one is not charged for its wait."
     )
+    rg = r.get("ours_ranges")
+    if rg:
+        out.append("")
+        out.append(
+            f"Our backfill committed {rg['count']} ranges: median {fmt_int(rg['logs_median'])} logs "
+            f"(max {fmt_int(rg['logs_max'])}) over a median {fmt_int(rg['blocks_median'])} blocks "
+            f"(max {fmt_int(rg['blocks_max'])})."
+        )
     if r.get("ours_log_warnings"):
         out.append("")
         out.append(f"The indexer logged {r['ours_log_warnings']} warning or error lines during its backfill.")

@@ -14,7 +14,8 @@
 #      times each (why a fresh chain: see step 6).
 # Prints a table and rewrites the "Indexer" section of docs/bench.md.
 #
-# Usage: bench/indexer/run.sh [--events N] [--samples N] [--no-docs] [--generate-only]
+# Usage: bench/indexer/run.sh [--events N] [--samples N] [--rev REV] [--no-docs] [--generate-only]
+#   --rev REV: build the indexer of commit REV (git archive) instead of the working tree
 #   env: EVENTS=200000 FOLLOW_SAMPLES=50 BLOCK_TIME=1 API_RATE=2000 API_SECONDS=20 RAW_RUNS=3
 #        PG_URL=postgres://postgres@127.0.0.1:5432 MAX_RANGE=100000 BENCH_DIR (kept if set)
 #        INDEXER_BIN (use this binary instead of building the release one)
@@ -35,12 +36,14 @@ pg_url=${PG_URL:-postgres://postgres@127.0.0.1:5432}
 max_range=${MAX_RANGE:-100000}
 write_docs=1
 generate_only=0
+rev=
 while [ $# -gt 0 ]; do
   case $1 in
     --events) events=$2; shift ;;
     --samples) samples=$2; shift ;;
     --no-docs) write_docs=0 ;;
     --generate-only) generate_only=1 ;;
+    --rev) rev=$2; shift ;;
     *) die "unknown option $1 (see the header of $0)" ;;
   esac
   shift
@@ -111,20 +114,44 @@ if [ ! -f "$cache/facts.json" ]; then
 fi
 [ "$generate_only" = 1 ] && { cat "$cache/facts.json"; exit 0; }
 
+target_dir=$(cargo metadata --format-version 1 --no-deps --manifest-path "$repo/Cargo.toml" |
+  python3 -c 'import json,sys; print(json.load(sys.stdin)["target_directory"])')
 if [ -n "${INDEXER_BIN:-}" ]; then
   indexer=$INDEXER_BIN # a binary built elsewhere (for trying the script out; figures want release)
+  indexer_version="$INDEXER_BIN"
+elif [ -n "$rev" ]; then
+  # A committed revision, exported (git archive) and built with the workspace's target folder,
+  # so that the dependencies already built are reused.
+  commit=$(git -C "$repo" rev-parse --short "$rev")
+  src="$work/src-$commit"
+  say "building tributary-indexer (release) at $commit"
+  rm -rf "$src"
+  mkdir -p "$src"
+  git -C "$repo" archive "$commit" | tar -x -C "$src"
+  CARGO_TARGET_DIR=$target_dir cargo build --quiet --release --manifest-path "$src/Cargo.toml" -p tributary-indexer
+  cp "$target_dir/release/tributary-indexer" "$work/tributary-indexer"
+  indexer="$work/tributary-indexer"
+  indexer_version="commit $commit"
 else
-  say "building tributary-indexer (release)"
+  say "building tributary-indexer (release) from the working tree"
   cargo build --quiet --release --manifest-path "$repo/Cargo.toml" -p tributary-indexer
-  target_dir=$(cargo metadata --format-version 1 --no-deps --manifest-path "$repo/Cargo.toml" |
-    python3 -c 'import json,sys; print(json.load(sys.stdin)["target_directory"])')
   indexer="$target_dir/release/tributary-indexer"
+  indexer_version="$(git -C "$repo" rev-parse --short HEAD)$(git -C "$repo" diff --quiet HEAD -- indexer core Cargo.toml Cargo.lock || echo ' + uncommitted changes to the indexer')"
 fi
 
 say "loading the chain into anvil"
 t0=$(now)
-start_anvil --load-state "$cache/state.json"
+# start_anvil (scripts/lib.sh) waits 10 s; loading a large state takes longer.
+anvil_port=$(free_port)
+anvil --port "$anvil_port" --silent --load-state "$cache/state.json" &
+ANVIL_PID=$!
 pids+=("$ANVIL_PID")
+RPC_URL="http://127.0.0.1:$anvil_port"
+for _ in $(seq 1200); do
+  cast chain-id --rpc-url "$RPC_URL" >/dev/null 2>&1 && break
+  kill -0 "$ANVIL_PID" 2>/dev/null || die "anvil exited while loading the chain"
+  sleep 0.5
+done
 contract=$(json "$cache/facts.json" 'd["contract"]')
 from=$(json "$cache/facts.json" 'd["deploy_block"]')
 head=$(json "$cache/facts.json" 'd["head"]')
@@ -158,7 +185,7 @@ api_port=$(free_port)
 api="http://127.0.0.1:$api_port"
 record load_ours "\"$(load)\""
 t0=$(now)
-DATABASE_URL="$pg_url/$db_name" RUST_LOG=${RUST_LOG:-warn} "$indexer" --rpc-url "$RPC_URL" --contract "$contract" \
+DATABASE_URL="$pg_url/$db_name" RUST_LOG=${RUST_LOG:-warn,tributary_indexer::sync=debug} "$indexer" --rpc-url "$RPC_URL" --contract "$contract" \
   --start-block "$from" --listen "127.0.0.1:$api_port" --max-range "$max_range" \
   >"$work/indexer.out" 2>"$work/indexer.err" &
 ours_pid=$!
@@ -184,11 +211,25 @@ ours_datasets=$(psql "$pg_url/$db_name" -tAc "SELECT count(*) FROM datasets")
 ours_db=$(psql "$pg_url/$db_name" -tAc "SELECT pg_database_size(current_database()) / 1048576")
 record ours "{\"seconds\": $ours_secs, \"events\": $ours_rows, \"rss_mib\": $ours_rss, \"datasets\": $ours_datasets, \"db_mib\": $ours_db}"
 echo "  $ours_rows events in $ours_secs s, peak RSS $ours_rss MiB, database $ours_db MiB" >&2
-if grep -qiE 'warn|error' "$work/indexer.err"; then
+if grep -qE 'WARN|ERROR' "$work/indexer.err"; then
   echo "  the indexer logged warnings or errors during the backfill (first 5):" >&2
-  grep -iE 'warn|error' "$work/indexer.err" | head -5 >&2
+  grep -E 'WARN|ERROR' "$work/indexer.err" | head -5 >&2
 fi
-record ours_log_warnings "$(grep -ciE 'warn|error' "$work/indexer.err" || true)"
+record ours_log_warnings "$(grep -cE 'WARN|ERROR' "$work/indexer.err" || true)"
+# Its ranges, from the sync's debug line per committed range ("applied from= to= logs=").
+record ours_ranges "$(python3 - "$work/indexer.err" <<'PY'
+import json, re, statistics, sys
+text = re.sub(r"\x1b\[[0-9;]*m", "", open(sys.argv[1], errors="replace").read())
+ranges = [(int(a), int(b), int(n)) for a, b, n in re.findall(r"applied from=(\d+) to=(\d+) logs=(\d+)", text)]
+if not ranges:
+    print("null")
+else:
+    logs = [n for _, _, n in ranges]
+    spans = [b - a + 1 for a, b, _ in ranges]
+    print(json.dumps({"count": len(ranges), "logs_median": statistics.median(logs), "logs_max": max(logs),
+                      "blocks_median": statistics.median(spans), "blocks_max": max(spans)}))
+PY
+)"
 # The indexer stays up for the API test (step 5); paused meanwhile so Ponder has the machine.
 kill -STOP "$ours_pid"
 
@@ -204,10 +245,18 @@ t0=$(now)
 ponder_pid=$!
 pids+=("$ponder_pid")
 ponder_rss_max=0
+ready_secs=
+ready_count=
 while :; do
   kill -0 "$ponder_pid" 2>/dev/null || { tail -30 "$work/ponder.log" >&2; die "Ponder exited"; }
   if [ "$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$ponder_port/ready" || true)" = 200 ]; then
     n=$({ curl -s "http://127.0.0.1:$ponder_port/count" || true; } | python3 -c 'import json,sys; print(json.load(sys.stdin)["count"])')
+    # /ready: its historical phase is over; the last 30 blocks (its finality window on anvil)
+    # then go through its realtime phase.
+    if [ -z "$ready_secs" ]; then
+      ready_secs=$(awk -v a="$t0" -v b="$(now)" 'BEGIN {printf "%.3f", b - a}')
+      ready_count=$n
+    fi
     [ "$n" -ge "$total" ] && break
   fi
   rss=$(hwm_mib "$ponder_pid")
@@ -217,8 +266,7 @@ done
 t1=$(now)
 ponder_secs=$(awk -v a="$t0" -v b="$t1" 'BEGIN {printf "%.3f", b - a}')
 ponder_rss=$(hwm_mib "$ponder_pid")
-historical=$(grep -oE 'Completed historical indexing|Indexed [0-9]+ events|historical' "$work/ponder.log" | head -1 || true)
-record ponder "{\"seconds\": $ponder_secs, \"events\": $n, \"rss_mib\": $ponder_rss}"
+record ponder "{\"seconds\": $ponder_secs, \"events\": $n, \"rss_mib\": $ponder_rss, \"ready_seconds\": $ready_secs, \"ready_events\": $ready_count}"
 echo "  $n events in $ponder_secs s, peak RSS $ponder_rss MiB" >&2
 kill "$ponder_pid"
 wait "$ponder_pid" 2>/dev/null || true
@@ -318,7 +366,7 @@ record machine "\"$(nproc) cores, $(awk -F': ' '/model name/ {print $2; exit}' /
 record ponder_version "\"$(node -p 'JSON.parse(require("fs").readFileSync(process.argv[1])).version' "$here/ponder/node_modules/ponder/package.json")\""
 record postgres_version "\"$(psql "$pg_url/postgres" -tAc 'SHOW server_version')\""
 record date "\"$(date -u +%F)\""
-record commit "\"$(git -C "$repo" rev-parse --short HEAD)$(git -C "$repo" diff --quiet HEAD -- indexer || echo '+uncommitted indexer changes')\""
+record commit "\"$indexer_version\""
 record settings "{\"max_range\": $max_range, \"block_time\": $block_time, \"poll_ms\": 1000}"
 cp "$results" "$here/.cache/last-results.json"
 docs_arg=()
