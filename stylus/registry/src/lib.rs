@@ -10,7 +10,9 @@
 //!
 //! The module layout follows the Solidity file: this file holds the storage and every external
 //! function; [`terms`] the validation and hashing of splits and offers (`_checkTerms`);
-//! [`signature`] EIP-712, nonces and signature checks (`_checkSignature`).
+//! [`signature`] EIP-712, nonces and signature checks (`_checkSignature`); `events` the
+//! events' encoding. Ten functions (those taking a split and offers, a string or bytes) are
+//! reached through the fallback and decoded by [`calldata`], to fit Arbitrum's 24 KiB.
 //!
 //! In the Stylus suite (`docs/stylus.md`) the registry checks no role. It reads one thing of
 //! another contract: whether an ERC-20 is allow-listed, which the Solidity build's
@@ -326,6 +328,48 @@ impl Registry {
 /// decoding of `Split`, `Offer[]`, `string` and `bytes` in each would make the contract too big
 /// for Arbitrum's 24 KiB.
 impl Registry {
+    /// Register a dataset with its first manifest, royalty split and licence offers; the caller
+    /// is its creator. Returns the new id (ids count from 1).
+    pub(crate) fn register(
+        &mut self,
+        manifest_hash: B256,
+        uri: &[u8],
+        split: Split,
+        offers: Vec<Offer>,
+    ) -> Result<U256> {
+        let terms_hash = self.check_terms(&split, &offers)?;
+        let creator = self.vm().msg_sender();
+        self.register_for(creator, manifest_hash, uri, split, offers, terms_hash)
+    }
+
+    /// `register` on behalf of `creator`, who signed `Register(address creator,bytes32
+    /// manifestHash,string uri,bytes32 termsHash,uint256 nonce,uint256 deadline)`.
+    #[allow(clippy::too_many_arguments)]
+    pub(crate) fn register_with_sig(
+        &mut self,
+        creator: Address,
+        manifest_hash: B256,
+        uri: &[u8],
+        split: Split,
+        offers: Vec<Offer>,
+        deadline: U256,
+        signature: &[u8],
+    ) -> Result<U256> {
+        let terms_hash = self.check_terms(&split, &offers)?;
+        let nonce = self.use_nonce(creator);
+        let struct_hash = signature::hash_words(&[
+            signature::REGISTER_TYPEHASH,
+            creator.into_word(),
+            manifest_hash,
+            keccak256(uri),
+            terms_hash,
+            nonce.into(),
+            deadline.into(),
+        ]);
+        self.check_signature(creator, struct_hash, deadline, signature)?;
+        self.register_for(creator, manifest_hash, uri, split, offers, terms_hash)
+    }
+
     /// Publish a new version of a dataset; returns its number.
     pub(crate) fn publish_version(
         &mut self,
@@ -384,66 +428,6 @@ impl Registry {
         self.set_status_for(creator, dataset_id, status)
     }
 
-    /// Anchor many manifest hashes at once under a Merkle root, attributed to the caller.
-    pub(crate) fn anchor_batch(&mut self, root: B256, count: u32, uri: &[u8]) -> Result<()> {
-        if root.is_zero() || count == 0 {
-            return Err(EmptyBatch {}.into());
-        }
-        if self.batches.getter(root).anchored_at.get() != 0 {
-            return Err(BatchAlreadyAnchored { root }.into());
-        }
-        let anchorer = self.vm().msg_sender();
-        let now = self.vm().block_timestamp();
-        let mut batch = self.batches.setter(root);
-        batch.anchorer.set(anchorer);
-        batch.anchored_at.set(alloy_primitives::Uint::from(now));
-        batch.count.set(alloy_primitives::Uint::from(count));
-        events::batch_anchored(self.vm(), root, anchorer, count, uri);
-        Ok(())
-    }
-
-    /// Register a dataset with its first manifest, royalty split and licence offers; the caller
-    /// is its creator. Returns the new id (ids count from 1).
-    pub(crate) fn register(
-        &mut self,
-        manifest_hash: B256,
-        uri: &[u8],
-        split: Split,
-        offers: Vec<Offer>,
-    ) -> Result<U256> {
-        let terms_hash = self.check_terms(&split, &offers)?;
-        let creator = self.vm().msg_sender();
-        self.register_for(creator, manifest_hash, uri, split, offers, terms_hash)
-    }
-
-    /// `register` on behalf of `creator`, who signed `Register(address creator,bytes32
-    /// manifestHash,string uri,bytes32 termsHash,uint256 nonce,uint256 deadline)`.
-    #[allow(clippy::too_many_arguments)]
-    pub(crate) fn register_with_sig(
-        &mut self,
-        creator: Address,
-        manifest_hash: B256,
-        uri: &[u8],
-        split: Split,
-        offers: Vec<Offer>,
-        deadline: U256,
-        signature: &[u8],
-    ) -> Result<U256> {
-        let terms_hash = self.check_terms(&split, &offers)?;
-        let nonce = self.use_nonce(creator);
-        let struct_hash = signature::hash_words(&[
-            signature::REGISTER_TYPEHASH,
-            creator.into_word(),
-            manifest_hash,
-            keccak256(uri),
-            terms_hash,
-            nonce.into(),
-            deadline.into(),
-        ]);
-        self.check_signature(creator, struct_hash, deadline, signature)?;
-        self.register_for(creator, manifest_hash, uri, split, offers, terms_hash)
-    }
-
     /// Replace the dataset's split and offers (future payments only).
     pub(crate) fn set_terms(
         &mut self,
@@ -478,6 +462,24 @@ impl Registry {
         ]);
         self.check_signature(creator, struct_hash, deadline, signature)?;
         self.set_terms_for(creator, dataset_id, split, offers, terms_hash)
+    }
+
+    /// Anchor many manifest hashes at once under a Merkle root, attributed to the caller.
+    pub(crate) fn anchor_batch(&mut self, root: B256, count: u32, uri: &[u8]) -> Result<()> {
+        if root.is_zero() || count == 0 {
+            return Err(EmptyBatch {}.into());
+        }
+        if self.batches.getter(root).anchored_at.get() != 0 {
+            return Err(BatchAlreadyAnchored { root }.into());
+        }
+        let anchorer = self.vm().msg_sender();
+        let now = self.vm().block_timestamp();
+        let mut batch = self.batches.setter(root);
+        batch.anchorer.set(anchorer);
+        batch.anchored_at.set(alloy_primitives::Uint::from(now));
+        batch.count.set(alloy_primitives::Uint::from(count));
+        events::batch_anchored(self.vm(), root, anchorer, count, uri);
+        Ok(())
     }
 
     /// The identifier of a split: `keccak256(abi.encode(payees, shares))`.

@@ -1327,6 +1327,24 @@ fn publish_version_with_sig_publishes_for_the_creator() {
     );
     suite.send(RELAYER, &call(id, sign(&creator, 1))).unwrap();
     assert_eq!(suite.record(id).versionCount, 3);
+    // A retired dataset takes no version, even with a valid signature; the check follows it.
+    suite.set_status(creator.address, id, RETIRED).unwrap();
+    assert_eq!(
+        suite
+            .send(RELAYER, &call(id, sign(&creator, 2)))
+            .unwrap_revert(),
+        error(DatasetNotActive {
+            datasetId: id,
+            status: RETIRED
+        })
+    );
+    let past = n(suite.chain.timestamp() - 1);
+    let mut expired = call(id, sign(&creator, 2));
+    expired.deadline = past;
+    assert_eq!(
+        suite.send(RELAYER, &expired).unwrap_revert(),
+        error(SignatureExpired { deadline: past })
+    );
 }
 
 #[test]
@@ -1443,9 +1461,16 @@ fn set_terms_with_sig_sets_them_for_the_creator() {
     );
     assert_eq!(
         suite
-            .send(RELAYER, &call(new_offers, signature))
+            .send(RELAYER, &call(new_offers.clone(), signature.clone()))
             .unwrap_revert(),
         error(InvalidSignature {})
+    );
+    // An unknown dataset is refused after the terms and before the signature.
+    let mut unknown = call(new_offers, signature);
+    unknown.datasetId = n(9);
+    assert_eq!(
+        suite.send(RELAYER, &unknown).unwrap_revert(),
+        error(UnknownDataset { datasetId: n(9) })
     );
 }
 
