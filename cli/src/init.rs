@@ -5,8 +5,8 @@ use std::{fs, path::PathBuf};
 
 use alloy::primitives::Address;
 use anyhow::{Context, bail};
-use serde::{Deserialize, Serialize};
-use tributary_core::signing::Key;
+use serde::Serialize;
+use tributary_core::{chain::Deployment, signing::Key};
 
 use crate::{
     Outcome,
@@ -42,14 +42,6 @@ pub(crate) struct Args {
     force: bool,
 }
 
-/// The fields of a deployment file that `init` reads.
-#[derive(Deserialize)]
-#[serde(rename_all = "camelCase")]
-struct Deployment {
-    tributary: Address,
-    block_number: u64,
-}
-
 #[derive(Serialize)]
 struct Report {
     config: String,
@@ -68,14 +60,7 @@ pub(crate) fn run(args: &Args, home: PathBuf, json: bool) -> anyhow::Result<Outc
     let (contract, from_block) = match (&args.contract, &args.deployment) {
         (Some(contract), _) => (*contract, 0),
         (None, Some(path)) => {
-            let text = fs::read_to_string(path)
-                .with_context(|| format!("cannot read the deployment file {}", path.display()))?;
-            let deployment: Deployment = serde_json::from_str(&text).with_context(|| {
-                format!(
-                    "{} is not a deployment file of scripts/deploy.sh",
-                    path.display()
-                )
-            })?;
+            let deployment = Deployment::load(path)?;
             (deployment.tributary, deployment.block_number)
         }
         (None, None) => bail!("pass --contract ADDRESS or --deployment FILE"),

@@ -10,8 +10,7 @@ use clap::Parser;
 use tributary_indexer::{
     Indexer, SyncConfig,
     api::{self, AppState},
-    config::Deployment,
-    db,
+    config, db,
 };
 
 /// Mirror the Tributary suite's events into PostgreSQL and serve them over HTTP.
@@ -107,7 +106,7 @@ async fn main() -> Result<()> {
             )
             .await
             .context("connecting to the node")?;
-            let deployment = Deployment::read(&args.deployments, probe.chain_id())?;
+            let deployment = config::deployment(&args.deployments, probe.chain_id())?;
             (
                 deployment.tributary,
                 args.start_block.unwrap_or(deployment.block_number),

@@ -14,8 +14,7 @@ use tributary_core::{
 use tributary_relayer::{
     Worker, WorkerConfig,
     api::{self, AppState},
-    config::Deployment,
-    db,
+    config, db,
     stripe::Verifier,
 };
 
@@ -157,7 +156,7 @@ async fn main() -> Result<()> {
         .context("connecting to the node")?;
     let contract = match args.contract {
         Some(contract) => contract,
-        None => Deployment::read(&args.deployments, client.chain_id())?.tributary,
+        None => config::deployment(&args.deployments, client.chain_id())?.tributary,
     };
     let tributary = client.tributary(contract);
     match tributary.relayer_role().await {

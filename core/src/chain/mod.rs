@@ -44,6 +44,7 @@
 
 mod bindings;
 mod client;
+mod deployment;
 mod history;
 mod revert;
 
@@ -52,5 +53,6 @@ pub use bindings::{
     Offer, OfferKind, Split, Terms, TributaryInherited,
 };
 pub use client::{Client, Config, Confirmed, Dataset, Tributary, creation_code};
+pub use deployment::{Deployment, DeploymentError};
 pub use history::{Anchor, DatasetTerms, Emitted, LogScan, PayeeSplit, VersionRecord};
 pub use revert::Revert;
