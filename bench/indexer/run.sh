@@ -19,6 +19,7 @@
 #   env: EVENTS=200000 FOLLOW_SAMPLES=50 BLOCK_TIME=1 API_RATE=2000 API_SECONDS=20 RAW_RUNS=3
 #        PG_URL=postgres://postgres@127.0.0.1:5432 MAX_RANGE=100000 BENCH_DIR (kept if set)
 #        INDEXER_BIN (use this binary instead of building the release one)
+#        INDEXER_SRC_DIR (where --rev exports the commit; default bench/indexer/.cache/src-<commit>)
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
@@ -122,12 +123,15 @@ if [ -n "${INDEXER_BIN:-}" ]; then
 elif [ -n "$rev" ]; then
   # A committed revision, exported (git archive) and built with the workspace's target folder,
   # so that the dependencies already built are reused.
+  # Exported once per commit (a fresh export would change every file's mtime and make cargo
+  # rebuild the workspace crates).
   commit=$(git -C "$repo" rev-parse --short "$rev")
-  src="$work/src-$commit"
+  src=${INDEXER_SRC_DIR:-$here/.cache/src-$commit}
   say "building tributary-indexer (release) at $commit"
-  rm -rf "$src"
-  mkdir -p "$src"
-  git -C "$repo" archive "$commit" | tar -x -C "$src"
+  if [ ! -f "$src/Cargo.toml" ]; then
+    mkdir -p "$src"
+    git -C "$repo" archive "$commit" | tar -x -C "$src"
+  fi
   CARGO_TARGET_DIR=$target_dir cargo build --quiet --release --manifest-path "$src/Cargo.toml" -p tributary-indexer
   cp "$target_dir/release/tributary-indexer" "$work/tributary-indexer"
   indexer="$work/tributary-indexer"
