@@ -3,6 +3,7 @@
 //! - [`Split`]: the ABI struct of `ITributaryTypes`, and [`split_hash`], its on-chain identity.
 //! - [`AccessControl`]: OpenZeppelin 5's role table, events and errors, one per contract that
 //!   checks a role.
+//! - [`calldata`]: word-by-word decoding for functions dispatched by a contract's fallback.
 //! - [`panic_data`]: the revert data of Solidity's checked arithmetic, so overflows revert as the
 //!   Solidity build does rather than trap.
 #![cfg_attr(not(any(test, feature = "export-abi")), no_std)]
@@ -17,6 +18,8 @@ use alloy_sol_types::{sol, SolEvent, TopicList};
 use stylus_sdk::prelude::*;
 use stylus_sdk::storage::{StorageBool, StorageMap};
 use stylus_sdk::stylus_core::host::RawLogAccess;
+
+pub mod calldata;
 
 // One `sol!` scope for the ABI structs and the registry's events that carry them: alloy's macro
 // resolves a struct used in an event only within the same invocation.

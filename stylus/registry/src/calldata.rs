@@ -15,9 +15,10 @@
 
 use alloc::vec::Vec;
 
-use alloy_primitives::{Address, B256, U256};
+use alloy_primitives::{B256, U256};
 use alloy_sol_types::{sol, SolCall};
 use stylus_sdk::prelude::*;
+use tributary_stylus_common::calldata::{Args, Decoded, Malformed};
 use tributary_stylus_common::{Offer, Split};
 
 use crate::Registry;
@@ -55,80 +56,15 @@ pub const FUNCTIONS: [(&str, &str); 10] = [
     (anchorBatchCall::SIGNATURE, "nonpayable"),
 ];
 
-/// Malformed calldata: the router's empty revert.
-struct Malformed;
-
-type Decoded<T> = Result<T, Malformed>;
-
-/// Arguments after the selector, read as the ABI lays them out. Offsets are relative to the
-/// start of the enclosing tuple (`base`).
-struct Args<'a> {
-    data: &'a [u8],
+/// The registry's composite types, decoded on top of [`Args`].
+trait TermsArgs {
+    /// A `Split` (a tuple of two dynamic arrays) at `at`.
+    fn split(&self, at: usize) -> Decoded<Split>;
+    /// An `Offer[]` (eight static words per offer) at `at`.
+    fn offers(&self, at: usize) -> Decoded<Vec<Offer>>;
 }
 
-impl<'a> Args<'a> {
-    fn word(&self, at: usize) -> Decoded<&'a [u8]> {
-        let end = at.checked_add(32).ok_or(Malformed)?;
-        self.data.get(at..end).ok_or(Malformed)
-    }
-
-    /// A word whose value has at most `bits` bits.
-    fn uint(&self, at: usize, bits: usize) -> Decoded<U256> {
-        let word = self.word(at)?;
-        if word[..32 - bits / 8].iter().any(|&b| b != 0) {
-            return Err(Malformed);
-        }
-        Ok(U256::from_be_slice(word))
-    }
-
-    /// A word used as a length or an offset: must fit the calldata, so a `usize`.
-    fn size(&self, at: usize) -> Decoded<usize> {
-        let value = self.uint(at, 256)?;
-        if value >= U256::from(self.data.len()) {
-            return Err(Malformed);
-        }
-        Ok(value.as_limbs()[0] as usize)
-    }
-
-    /// Where the dynamic value whose offset is at `head` (in a tuple at `base`) starts.
-    fn tail(&self, base: usize, head: usize) -> Decoded<usize> {
-        base.checked_add(self.size(base + head)?).ok_or(Malformed)
-    }
-
-    fn b256(&self, at: usize) -> Decoded<B256> {
-        Ok(B256::from_slice(self.word(at)?))
-    }
-
-    fn address(&self, at: usize) -> Decoded<Address> {
-        Ok(Address::from_word(B256::from(self.uint(at, 160)?)))
-    }
-
-    fn small(&self, at: usize, bits: usize) -> Decoded<u128> {
-        let value = self.uint(at, bits)?;
-        Ok(u128::from(value.as_limbs()[0]) | (u128::from(value.as_limbs()[1]) << 64))
-    }
-
-    /// `bytes` or `string`: a length and the bytes.
-    fn bytes(&self, at: usize) -> Decoded<&'a [u8]> {
-        let len = self.size(at)?;
-        let start = at + 32;
-        self.data.get(start..start + len).ok_or(Malformed)
-    }
-
-    /// The start and length of a dynamic array's elements (`stride` bytes each) at `at`.
-    fn array(&self, at: usize, stride: usize) -> Decoded<(usize, usize)> {
-        let len = self.size(at)?;
-        let end = len
-            .checked_mul(stride)
-            .and_then(|size| size.checked_add(at + 32))
-            .ok_or(Malformed)?;
-        if end > self.data.len() {
-            return Err(Malformed);
-        }
-        Ok((at + 32, len))
-    }
-
-    /// A `Split` (a tuple of two dynamic arrays) at `at`.
+impl TermsArgs for Args<'_> {
     fn split(&self, at: usize) -> Decoded<Split> {
         let (payees_at, payee_count) = self.array(self.tail(at, 0)?, 32)?;
         let (shares_at, share_count) = self.array(self.tail(at, 32)?, 32)?;
@@ -147,7 +83,6 @@ impl<'a> Args<'a> {
         Ok(split)
     }
 
-    /// An `Offer[]` (eight static words per offer) at `at`.
     fn offers(&self, at: usize) -> Decoded<Vec<Offer>> {
         let (start, count) = self.array(at, 256)?;
         let mut offers = Vec::with_capacity(count);
