@@ -11,7 +11,7 @@ cd "$(dirname "$0")/.."
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$PWD/target}"
 
 contracts=("$@")
-[ ${#contracts[@]} -gt 0 ] || contracts=(credits registry splits)
+[ ${#contracts[@]} -gt 0 ] || contracts=(credits licences registry splits)
 
 exported="$(mktemp -d)"
 trap 'rm -rf "$exported"' EXIT

@@ -15,7 +15,7 @@
 //!
 //! [`token`] holds a plain ERC-20 (OpenZeppelin 5 semantics and errors) with the misbehaviours
 //! the suite must handle: no return value (USDT), `false` instead of a revert, a fee on
-//! transfer. [`receiver`] holds contracts that refuse ETH.
+//! transfer. [`receiver`] holds contracts that refuse ETH and ERC-721 receivers.
 
 use std::cell::RefCell;
 use std::collections::HashMap;
