@@ -7,6 +7,7 @@ mod anvil;
 mod postgres;
 mod process;
 mod token;
+pub mod vectors;
 
 use std::path::{Path, PathBuf};
 
