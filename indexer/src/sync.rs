@@ -47,6 +47,8 @@ pub struct SyncConfig {
     /// Blocks below `head - finality_depth` count as final: they are read in
     /// large ranges and kept out of the reorg window. A reorg deeper than
     /// this stops the indexer with [`Error::ReorgTooDeep`]. Default 64.
+    /// Where the node has the `finalized` block tag, blocks at or below the
+    /// finalized block are final too, however near the head.
     pub finality_depth: u64,
     /// How long to wait between polls once caught up. Default 1 s.
     pub poll_interval: Duration,
@@ -237,6 +239,9 @@ pub struct Indexer {
     since_refusal: u32,
     status: Arc<SyncStatus>,
     heads: HeadWatch,
+    /// Whether the node answers the `finalized` block tag: unknown until
+    /// asked; a node that refused it is not asked again.
+    finalized_tag: Option<bool>,
 }
 
 /// Successful ranges after which a refused span may be tried again.
@@ -297,6 +302,7 @@ impl Indexer {
             ceiling: None,
             since_refusal: 0,
             heads: HeadWatch::new(config.ws_url.clone(), Arc::clone(&status.subscribed)),
+            finalized_tag: None,
             config,
             meta,
             status,
@@ -409,7 +415,7 @@ impl Indexer {
             return Ok(Step::Idle { head });
         }
 
-        let safe = head.saturating_sub(self.config.finality_depth);
+        let safe = self.final_below(head).await?;
         let started = Instant::now();
         let fetched = if next <= safe {
             // Final blocks: one big range, only its ends' headers.
@@ -451,7 +457,7 @@ impl Indexer {
             None => {}
         }
         let (from, to, logs) = (next, fetched.last.number, fetched.logs.len());
-        self.commit(checkpoint, None, fetched).await?;
+        self.commit(checkpoint, None, fetched, safe).await?;
         self.adapt(to - from + 1, logs, started.elapsed());
         tracing::debug!(from, to, logs, "applied");
         Ok(Step::Applied { from, to, logs })
@@ -505,7 +511,8 @@ impl Indexer {
             )));
         }
         let logs = fetched.logs.len();
-        self.commit(Some(cp), Some(ancestor.number), fetched)
+        let keep_from = self.final_below(head).await?;
+        self.commit(Some(cp), Some(ancestor.number), fetched, keep_from)
             .await?;
         self.status.reorgs.fetch_add(1, Ordering::Relaxed);
         self.status.metrics.reorgs.inc();
@@ -528,16 +535,16 @@ impl Indexer {
         })
     }
 
+    /// Commits `fetched`, keeping the headers of blocks from `final_below`
+    /// (or the range's last block, if lower) for reorg detection.
     async fn commit(
         &self,
         expected: Option<BlockRef>,
         rollback_to: Option<u64>,
         fetched: Fetched,
+        final_below: u64,
     ) -> Result<()> {
-        let keep_from = fetched
-            .last
-            .number
-            .saturating_sub(self.config.finality_depth);
+        let keep_from = final_below.min(fetched.last.number);
         let (last, logs) = (fetched.last.number, fetched.logs.len());
         let started = Instant::now();
         db::commit(
@@ -733,6 +740,47 @@ impl Indexer {
         self.status.head.store(head, Ordering::Relaxed);
         self.status.metrics.saw_head(head);
         Ok(head)
+    }
+
+    /// The highest block that counts as final at `head`: `head -
+    /// finality_depth`, or the node's `finalized` block if that is higher.
+    async fn final_below(&mut self, head: u64) -> Result<u64> {
+        let by_depth = head.saturating_sub(self.config.finality_depth);
+        Ok(match self.finalized().await? {
+            Some(finalized) => by_depth.max(finalized.min(head)),
+            None => by_depth,
+        })
+    }
+
+    /// The node's `finalized` block number: `None` if it has none yet or
+    /// does not know the tag (an RPC error answer, remembered). A transport
+    /// failure is an error, retried with the step.
+    async fn finalized(&mut self) -> Result<Option<u64>> {
+        if self.finalized_tag == Some(false) {
+            return Ok(None);
+        }
+        let answer = timed(
+            self.config.request_timeout,
+            "eth_getBlockByNumber",
+            self.provider
+                .get_block_by_number(BlockNumberOrTag::Finalized)
+                .hashes(),
+        )
+        .await;
+        match answer {
+            Ok(block) => {
+                self.finalized_tag = Some(true);
+                Ok(block.map(|block| block.header.number))
+            }
+            Err(Error::Rpc(error))
+                if matches!(error.as_ref(), alloy::transports::RpcError::ErrorResp(_)) =>
+            {
+                tracing::info!(%error, "the node has no `finalized` tag: finality by depth only");
+                self.finalized_tag = Some(false);
+                Ok(None)
+            }
+            Err(error) => Err(error),
+        }
     }
 
     async fn block(&self, number: u64) -> Result<Option<StoredBlock>> {

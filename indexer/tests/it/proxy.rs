@@ -28,6 +28,9 @@ pub(crate) struct Faults {
     pub(crate) slow_log_span: Option<u64>,
     /// Forward to this node instead (a provider that switched nodes).
     pub(crate) upstream: Option<String>,
+    /// eth_getBlockByNumber("finalized") answers an RPC error (a node
+    /// without the tag).
+    pub(crate) no_finalized_tag: bool,
 }
 
 /// A JSON-RPC proxy in front of anvil that injects [`Faults`] and counts requests.
@@ -35,6 +38,7 @@ pub(crate) struct Proxy {
     pub(crate) url: String,
     faults: Arc<Mutex<Faults>>,
     refused: Arc<AtomicU64>,
+    finalized_asked: Arc<AtomicU64>,
     server: tokio::task::JoinHandle<()>,
 }
 
@@ -45,18 +49,21 @@ struct ProxyState {
     faults: Arc<Mutex<Faults>>,
     get_logs: Arc<AtomicU64>,
     refused: Arc<AtomicU64>,
+    finalized_asked: Arc<AtomicU64>,
 }
 
 impl Proxy {
     pub(crate) async fn start(upstream: &str) -> Self {
         let faults = Arc::new(Mutex::new(Faults::default()));
         let refused = Arc::new(AtomicU64::new(0));
+        let finalized_asked = Arc::new(AtomicU64::new(0));
         let state = ProxyState {
             upstream: upstream.to_owned(),
             http: reqwest::Client::new(),
             faults: Arc::clone(&faults),
             get_logs: Arc::new(AtomicU64::new(0)),
             refused: Arc::clone(&refused),
+            finalized_asked: Arc::clone(&finalized_asked),
         };
         let app = Router::new().route("/", post(forward)).with_state(state);
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
@@ -70,6 +77,7 @@ impl Proxy {
             url,
             faults,
             refused,
+            finalized_asked,
             server,
         }
     }
@@ -77,6 +85,11 @@ impl Proxy {
     /// Requests refused (range errors and rate limits) so far.
     pub(crate) fn refused(&self) -> u64 {
         self.refused.load(Ordering::Relaxed)
+    }
+
+    /// Requests for the `finalized` block so far.
+    pub(crate) fn finalized_asked(&self) -> u64 {
+        self.finalized_asked.load(Ordering::Relaxed)
     }
 
     pub(crate) fn set(&self, faults: Faults) {
@@ -138,6 +151,12 @@ async fn forward(
             }
         }
         "eth_getBlockByNumber" => {
+            if request["params"][0] == "finalized" {
+                state.finalized_asked.fetch_add(1, Ordering::Relaxed);
+                if faults.no_finalized_tag {
+                    return Ok(Json(error(-32602, "unknown block tag: finalized")));
+                }
+            }
             if let (Some(limit), Some(number)) =
                 (faults.blocks_up_to, hex_u64(&request["params"][0]))
                 && number > limit

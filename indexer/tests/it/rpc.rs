@@ -240,3 +240,47 @@ async fn an_unreachable_websocket_falls_back_to_polling() {
     assert!(!status.subscribed());
     assert!(!run.is_finished(), "the indexer gave up: {:?}", run.await);
 }
+
+#[tokio::test]
+async fn the_finalized_tag_shortens_the_reorg_window_and_a_node_without_it_means_depth_only() {
+    let anvil = Anvil::start();
+    let (tributary, deployed_at) = deploy(&anvil).await;
+    activity(&anvil, &tributary).await;
+    anvil.rpc("anvil_mine", serde_json::json!([150])).await;
+    let head = anvil.head().await;
+    // A depth far above the chain's length: by depth alone, no block is final.
+    let config = test_config(tributary.address(), deployed_at).with_finality_depth(10_000);
+
+    // anvil's `finalized` block is 64 below its head: only the headers above
+    // it (and the checkpoint's) stay in the window.
+    let db = TestDb::create().await;
+    let pool = db.pool().await;
+    let mut with_tag = indexer(&pool, anvil.url(), config.clone()).await;
+    assert_eq!(catch_up(&mut with_tag).await, head);
+    let kept = count(&pool, "blocks").await;
+    assert!(
+        (1..=66).contains(&kept),
+        "{kept} headers kept with the finalized tag at {}",
+        head - 64
+    );
+    assert_mirror_equals_chain(&pool, &anvil, tributary.address()).await;
+
+    // A node that refuses the tag: asked once, then finality by depth only,
+    // so every header since the start block stays.
+    let db = TestDb::create().await;
+    let pool = db.pool().await;
+    let proxy = Proxy::start(anvil.url()).await;
+    proxy.set(Faults {
+        no_finalized_tag: true,
+        ..Faults::default()
+    });
+    let mut without_tag = indexer(&pool, &proxy.url, config).await;
+    assert_eq!(catch_up(&mut without_tag).await, head);
+    assert_eq!(proxy.finalized_asked(), 1, "the refusal is remembered");
+    let kept = count(&pool, "blocks").await;
+    assert!(
+        kept >= i64::try_from(head - deployed_at).expect("small"),
+        "{kept} headers kept by depth alone, head {head}, start {deployed_at}"
+    );
+    assert_mirror_equals_chain(&pool, &anvil, tributary.address()).await;
+}
