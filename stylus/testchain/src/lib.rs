@@ -206,7 +206,27 @@ impl Chain {
             let mut raw = [0u8; 20];
             raw[0] = 0xc0;
             raw[12..].copy_from_slice(&world.deployed.to_be_bytes());
-            let address = Address::from(raw);
+            Address::from(raw)
+        };
+        self.deploy_at(entrypoint, address, deployer, constructor_args)
+    }
+
+    /// [`deploy`](Self::deploy) at a chosen `address` (as forge's `deployCodeTo`): for tests
+    /// whose calldata or signatures name a contract's address, such as the conformance
+    /// vectors. Panics if a program is already there.
+    pub fn deploy_at(
+        &self,
+        entrypoint: Entrypoint,
+        address: Address,
+        deployer: Address,
+        constructor_args: Option<Vec<u8>>,
+    ) -> Result<Address, Vec<u8>> {
+        {
+            let mut world = self.world.borrow_mut();
+            assert!(
+                !world.programs.contains_key(&address),
+                "a program is already deployed at {address}"
+            );
             world.programs.insert(
                 address,
                 Program {
@@ -214,8 +234,7 @@ impl Chain {
                     reentrant: false,
                 },
             );
-            address
-        };
+        }
         if let Some(args) = constructor_args {
             let mut calldata = CONSTRUCTOR_SELECTOR.to_be_bytes().to_vec();
             calldata.extend_from_slice(&args);
