@@ -6,6 +6,7 @@ pub mod db;
 mod error;
 pub mod events;
 mod heads;
+pub mod manifests;
 pub mod metrics;
 pub mod sync;
 

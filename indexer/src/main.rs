@@ -7,10 +7,12 @@ use std::{net::SocketAddr, path::PathBuf, time::Duration};
 use alloy::primitives::Address;
 use anyhow::{Context, Result};
 use clap::Parser;
+use tributary_core::storage::{BlobStore, KuboConfig, StoreConfig};
 use tributary_indexer::{
     Indexer, SyncConfig,
     api::{self, AppState},
     config, db,
+    manifests::ManifestFetcher,
 };
 
 /// Mirror the Tributary suite's events into PostgreSQL and serve them over HTTP.
@@ -74,6 +76,13 @@ struct Args {
     /// Most blocks behind the head at which `/readyz` still answers ready.
     #[arg(long, env = "TRIBUTARY_READY_WITHIN", default_value_t = 2)]
     ready_within: u64,
+
+    /// Where to fetch datasets' manifests from, for their titles and descriptions (shown by
+    /// the API and searched by `GET /datasets?q=`): a blob store directory (as `tributary
+    /// publish` writes, e.g. `.tributary/blobs`) or a Kubo RPC API URL (`http://127.0.0.1:5001`).
+    /// Without it no manifest is fetched and `q` is refused.
+    #[arg(long, env = "TRIBUTARY_MANIFEST_STORE")]
+    manifest_store: Option<String>,
 
     /// Seconds before a JSON-RPC request counts as failed.
     #[arg(long, env = "TRIBUTARY_RPC_TIMEOUT_SECS", default_value_t = 30)]
@@ -139,18 +148,48 @@ async fn main() -> Result<()> {
     // Tests and scripts read the port from this line.
     println!("listening on {address}");
     tracing::info!(%address, "HTTP API listening");
+    let fetcher = match &args.manifest_store {
+        Some(store) => Some(ManifestFetcher::new(pool.clone(), open_store(store).await?)),
+        None => None,
+    };
     let app = api::router(
         AppState::new(pool, meta, indexer.status())
             .with_ready_within(args.ready_within)
-            .with_finality_depth(args.finality_depth),
+            .with_finality_depth(args.finality_depth)
+            .with_manifest_search(fetcher.is_some()),
     );
     let server = axum::serve(listener, app).with_graceful_shutdown(shutdown());
+    let fetching = async {
+        match &fetcher {
+            Some(fetcher) => fetcher.run().await,
+            None => std::future::pending().await,
+        }
+    };
 
     tokio::select! {
         served = server => served.context("HTTP server")?,
         synced = indexer.run() => synced.context("indexing stopped")?,
+        fetched = fetching => fetched.context("fetching manifests stopped")?,
     }
     Ok(())
+}
+
+/// The blob store `--manifest-store` names: a Kubo RPC API by URL, else a local directory.
+async fn open_store(store: &str) -> Result<std::sync::Arc<dyn BlobStore>> {
+    let config = if store.starts_with("http://") || store.starts_with("https://") {
+        StoreConfig::Kubo(KuboConfig {
+            url: store.to_owned(),
+            ..KuboConfig::default()
+        })
+    } else {
+        StoreConfig::Local {
+            root: PathBuf::from(store),
+        }
+    };
+    config
+        .open()
+        .await
+        .with_context(|| format!("opening the manifest store {store}"))
 }
 
 /// Resolves on Ctrl-C or SIGTERM.

@@ -32,6 +32,11 @@ pub struct DatasetSummary {
     pub manifest_hash: String,
     /// The latest version's manifest URI.
     pub uri: String,
+    /// The latest version's manifest title, once the indexer has fetched and checked the
+    /// manifest (`--manifest-store`); `null` until then.
+    pub title: Option<String>,
+    /// The latest version's manifest description, when it has one and was fetched.
+    pub description: Option<String>,
     /// The current split's hash.
     pub split_hash: String,
     /// The current terms hash (what `dataset(id).termsHash` answers).
@@ -133,6 +138,10 @@ pub(crate) struct DatasetParams {
     /// Only datasets whose terms in force have an offer of this kind:
     /// `OneOff`, `RoyaltyLinked`, `Subscription` or `Custom`.
     kind: Option<String>,
+    /// Only datasets whose latest manifest's title or description matches these words
+    /// (PostgreSQL full-text search in `websearch_to_tsquery` syntax: words, `"a phrase"`,
+    /// `or`, `-excluded`; case-insensitive, whole words). Only fetched manifests match.
+    q: Option<String>,
     /// Items per page, 1 to 500 (default 50).
     limit: Option<String>,
     /// The `next_cursor` of the previous page.
@@ -147,6 +156,8 @@ struct DatasetRow {
     version: i64,
     manifest_hash: Vec<u8>,
     uri: String,
+    title: Option<String>,
+    description: Option<String>,
     split_hash: Vec<u8>,
     terms_hash: Vec<u8>,
     block_number: i64,
@@ -169,6 +180,8 @@ impl DatasetRow {
             version_count: self.version as u32,
             manifest_hash: hex_hash(&self.manifest_hash)?,
             uri: self.uri,
+            title: self.title,
+            description: self.description,
             split_hash: hex_hash(&self.split_hash)?,
             terms_hash: hex_hash(&self.terms_hash)?,
             registered: Provenance::new(self.block_number, &self.tx_hash)?,
@@ -177,11 +190,13 @@ impl DatasetRow {
 }
 
 /// The dataset query up to its WHERE clause: each dataset with its current
-/// status (Active without a StatusChanged), latest version and latest terms.
+/// status (Active without a StatusChanged), latest version with its fetched
+/// manifest (if any) and latest terms.
 macro_rules! dataset_select {
     () => {
         "SELECT d.dataset_id::TEXT AS id, d.creator, COALESCE(s.status, 1::SMALLINT) AS status,
-                v.version, v.manifest_hash, v.uri, t.split_hash, t.terms_hash,
+                v.version, v.manifest_hash, v.uri, m.title, m.description,
+                t.split_hash, t.terms_hash,
                 d.block_number, d.tx_hash
          FROM datasets d
          LEFT JOIN LATERAL (
@@ -190,6 +205,7 @@ macro_rules! dataset_select {
          JOIN LATERAL (
              SELECT version, manifest_hash, uri FROM dataset_versions v
              WHERE v.dataset_id = d.dataset_id ORDER BY version DESC LIMIT 1) v ON TRUE
+         LEFT JOIN manifests m ON m.manifest_hash = v.manifest_hash AND m.fetched_at IS NOT NULL
          JOIN LATERAL (
              SELECT split_hash, terms_hash, block_number, log_index
              FROM dataset_terms t WHERE t.dataset_id = d.dataset_id
@@ -197,10 +213,12 @@ macro_rules! dataset_select {
     };
 }
 
-/// Datasets by id, optionally of one creator or in one status.
+/// Datasets by id, optionally of one creator, in one status, with an offer of one kind, or
+/// matching words of their manifest's title or description.
 #[utoipa::path(get, path = "/datasets", params(DatasetParams), responses(
     (status = 200, description = "A page of datasets", body = DatasetPage),
-    (status = 400, description = "Malformed creator, status, limit or cursor", body = ErrorBody),
+    (status = 400, description = "Malformed creator, status, kind, q, limit or cursor; or q \
+        while this indexer fetches no manifests", body = ErrorBody),
 ))]
 pub(crate) async fn list_datasets(
     State(state): State<AppState>,
@@ -247,6 +265,11 @@ pub(crate) async fn list_datasets(
                 })
         })
         .transpose()?;
+    let words = params
+        .q
+        .as_deref()
+        .map(|q| search_words(q, state.manifest_search()))
+        .transpose()?;
     let rows: Vec<DatasetRow> = sqlx::query_as(concat!(
         dataset_select!(),
         "WHERE ($1::NUMERIC IS NULL OR d.dataset_id > $1::NUMERIC)
@@ -255,6 +278,7 @@ pub(crate) async fn list_datasets(
            AND ($5::SMALLINT IS NULL OR EXISTS (SELECT 1 FROM terms_offers o
                 WHERE o.block_number = t.block_number AND o.log_index = t.log_index
                   AND o.kind = $5))
+           AND ($6::TEXT IS NULL OR m.search @@ websearch_to_tsquery('simple', $6))
          ORDER BY d.dataset_id LIMIT $4"
     ))
     .bind(after.map(|id| id.to_string()))
@@ -262,6 +286,7 @@ pub(crate) async fn list_datasets(
     .bind(status)
     .bind(limit + 1)
     .bind(kind)
+    .bind(words)
     .fetch_all(&state.pool)
     .await?;
     let (rows, more) = page(rows, limit);
@@ -273,6 +298,23 @@ pub(crate) async fn list_datasets(
         .map(DatasetRow::into_summary)
         .collect::<Result<_, _>>()?;
     Ok(Json(DatasetPage { items, next_cursor }))
+}
+
+/// The `q` of a title search, checked: some words, at most 200 characters, and an indexer that
+/// fetches manifests (else every search would answer nothing, silently).
+fn search_words(q: &str, enabled: bool) -> Result<String, ApiError> {
+    if !enabled {
+        return Err(ApiError::BadRequest(
+            "title search needs manifests: start the indexer with --manifest-store".into(),
+        ));
+    }
+    let q = q.trim();
+    if q.is_empty() || q.chars().count() > 200 {
+        return Err(ApiError::BadRequest(
+            "q must hold 1 to 200 characters of search words".into(),
+        ));
+    }
+    Ok(q.to_owned())
 }
 
 /// One dataset with its versions and current terms.

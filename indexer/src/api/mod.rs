@@ -64,6 +64,7 @@ pub struct AppState {
     sync: Arc<SyncStatus>,
     ready_within: u64,
     finality_depth: u64,
+    manifest_search: bool,
 }
 
 impl AppState {
@@ -76,7 +77,20 @@ impl AppState {
             sync,
             ready_within: 2,
             finality_depth: 64,
+            manifest_search: false,
         }
+    }
+
+    /// Manifests are being fetched into the database
+    /// ([`ManifestFetcher`](crate::manifests::ManifestFetcher)), so `GET /datasets?q=` may
+    /// search their titles (default: no, and `q` is refused).
+    pub fn with_manifest_search(mut self, enabled: bool) -> Self {
+        self.manifest_search = enabled;
+        self
+    }
+
+    fn manifest_search(&self) -> bool {
+        self.manifest_search
     }
 
     /// `/readyz` answers 200 once the mirror is at most `blocks` behind the

@@ -8,6 +8,7 @@
 mod api;
 mod config;
 mod crash;
+mod manifests;
 mod mirror;
 mod process;
 mod proxy;
