@@ -242,6 +242,27 @@ pub struct Indexer {
     /// Whether the node answers the `finalized` block tag: unknown until
     /// asked; a node that refused it is not asked again.
     finalized_tag: Option<bool>,
+    /// The final range after the one being committed, fetched while that
+    /// commit ran (backfill pipelining); used by the next step if it starts
+    /// where this one begins, checked like any fetched range.
+    prefetched: Option<Prefetched>,
+}
+
+/// A final range fetched ahead, while the range before it was committed.
+struct Prefetched {
+    from: u64,
+    fetched: Fetched,
+    fetch_time: Duration,
+}
+
+impl std::fmt::Debug for Prefetched {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Prefetched")
+            .field("from", &self.from)
+            .field("to", &self.fetched.last.number)
+            .field("logs", &self.fetched.logs.len())
+            .finish()
+    }
 }
 
 /// Successful ranges after which a refused span may be tried again.
@@ -303,6 +324,7 @@ impl Indexer {
             since_refusal: 0,
             heads: HeadWatch::new(config.ws_url.clone(), Arc::clone(&status.subscribed)),
             finalized_tag: None,
+            prefetched: None,
             config,
             meta,
             status,
@@ -417,19 +439,31 @@ impl Indexer {
 
         let safe = self.final_below(head).await?;
         let started = Instant::now();
+        let prefetched = self.prefetched.take();
+        let mut fetch_time = None;
         let fetched = if next <= safe {
-            // Final blocks: one big range, only its ends' headers.
-            let to = next.saturating_add(self.range - 1).min(safe);
-            self.fetch_final(next, to).await?
+            match prefetched {
+                // Fetched during the last commit, and still final.
+                Some(ahead) if ahead.from == next && ahead.fetched.last.number <= safe => {
+                    fetch_time = Some(ahead.fetch_time);
+                    Some(ahead.fetched)
+                }
+                // Final blocks: one big range, only its ends' headers.
+                _ => {
+                    let to = next.saturating_add(self.range - 1).min(safe);
+                    self.fetch_final(next, to).await?
+                }
+            }
         } else {
             // The unfinalized window: every header, to link each block to its parent.
             let to = next.saturating_add(self.window_range() - 1).min(head);
             self.fetch_window(next, to).await?
         };
+        let fetch_time = fetch_time.unwrap_or_else(|| started.elapsed());
         self.status
             .metrics
             .fetch_seconds
-            .observe(started.elapsed().as_secs_f64());
+            .observe(fetch_time.as_secs_f64());
         let lagging = Step::Lagging {
             head,
             indexed: checkpoint.map_or(next.saturating_sub(1), |cp| cp.number),
@@ -457,8 +491,26 @@ impl Indexer {
             None => {}
         }
         let (from, to, logs) = (next, fetched.last.number, fetched.logs.len());
-        self.commit(checkpoint, None, fetched, safe).await?;
-        self.adapt(to - from + 1, logs, started.elapsed());
+        self.adapt(to - from + 1, logs, fetch_time);
+        let commit = self.commit_task(checkpoint, None, fetched, safe);
+        if to < safe {
+            // More final blocks follow: fetch the next range while this one commits.
+            let ahead_to = (to + 1).saturating_add(self.range - 1).min(safe);
+            let fetch_started = Instant::now();
+            let (committed, ahead) = tokio::join!(commit, self.fetch_final(to + 1, ahead_to));
+            committed?;
+            // A failed fetch ahead is not this step's failure: the next step
+            // fetches the range again and meets the error there.
+            if let Ok(Some(fetched)) = ahead {
+                self.prefetched = Some(Prefetched {
+                    from: to + 1,
+                    fetched,
+                    fetch_time: fetch_started.elapsed(),
+                });
+            }
+        } else {
+            commit.await?;
+        }
         tracing::debug!(from, to, logs, "applied");
         Ok(Step::Applied { from, to, logs })
     }
@@ -512,7 +564,7 @@ impl Indexer {
         }
         let logs = fetched.logs.len();
         let keep_from = self.final_below(head).await?;
-        self.commit(Some(cp), Some(ancestor.number), fetched, keep_from)
+        self.commit_task(Some(cp), Some(ancestor.number), fetched, keep_from)
             .await?;
         self.status.reorgs.fetch_add(1, Ordering::Relaxed);
         self.status.metrics.reorgs.inc();
@@ -536,37 +588,38 @@ impl Indexer {
     }
 
     /// Commits `fetched`, keeping the headers of blocks from `final_below`
-    /// (or the range's last block, if lower) for reorg detection.
-    async fn commit(
+    /// (or the range's last block, if lower) for reorg detection. The future
+    /// borrows nothing of `self`, so a fetch can run beside it.
+    fn commit_task(
         &self,
         expected: Option<BlockRef>,
         rollback_to: Option<u64>,
         fetched: Fetched,
         final_below: u64,
-    ) -> Result<()> {
-        let keep_from = final_below.min(fetched.last.number);
-        let (last, logs) = (fetched.last.number, fetched.logs.len());
-        let started = Instant::now();
-        db::commit(
-            &self.pool,
-            Commit {
-                expected,
-                rollback_to,
-                chain_id: self.meta.chain_id,
-                logs: fetched.logs,
-                blocks: fetched.blocks,
-                checkpoint: fetched.last,
-                prune_below: keep_from,
-            },
-        )
-        .await?;
-        let metrics = &self.status.metrics;
-        metrics
-            .commit_seconds
-            .observe(started.elapsed().as_secs_f64());
-        metrics.events.inc_by(logs as u64);
-        metrics.indexed_to(last);
-        Ok(())
+    ) -> impl Future<Output = Result<()>> + use<> {
+        let pool = self.pool.clone();
+        let status = Arc::clone(&self.status);
+        let commit = Commit {
+            expected,
+            rollback_to,
+            chain_id: self.meta.chain_id,
+            blocks: fetched.blocks,
+            checkpoint: fetched.last,
+            prune_below: final_below.min(fetched.last.number),
+            logs: fetched.logs,
+        };
+        async move {
+            let (last, logs) = (commit.checkpoint.number, commit.logs.len());
+            let started = Instant::now();
+            db::commit(&pool, commit).await?;
+            let metrics = &status.metrics;
+            metrics
+                .commit_seconds
+                .observe(started.elapsed().as_secs_f64());
+            metrics.events.inc_by(logs as u64);
+            metrics.indexed_to(last);
+            Ok(())
+        }
     }
 
     /// Blocks per range inside the unfinalized window: every header is
@@ -581,19 +634,21 @@ impl Indexer {
         if self.since_refusal >= CEILING_MEMORY {
             self.ceiling = None;
         }
-        if logs > self.config.target_logs {
-            self.range = (span / 2).max(1);
-        } else if span >= self.range
-            && logs <= self.config.target_logs / 2
-            && elapsed < Duration::from_secs(2)
-        {
+        // Aim at `target_logs` per range from this range's density: at most
+        // halved or doubled per step, so one dense or empty range does not
+        // swing the size.
+        let target = self.config.target_logs.max(1) as u64;
+        let logs = (logs as u64).max(1);
+        let aimed = span.saturating_mul(target) / logs;
+        if logs > target {
+            self.range = aimed.max(span / 2).max(1);
+        } else if span >= self.range && elapsed < Duration::from_secs(2) {
             let limit = self
                 .ceiling
                 .map_or(self.config.max_range, |ceiling| ceiling - 1)
                 .clamp(1, self.config.max_range);
-            self.range = self
-                .range
-                .saturating_mul(2)
+            self.range = aimed
+                .min(span.saturating_mul(2))
                 .min(limit)
                 .max(self.range.min(limit));
         }

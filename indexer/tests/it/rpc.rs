@@ -142,8 +142,16 @@ async fn a_reset_chain_with_the_same_block_numbers_is_detected_by_hash() {
     let before = crate::support::raw_logs(&pool).await;
 
     // A fresh anvil replays the same transactions: same contract address,
-    // same block numbers, other hashes (other timestamps).
-    let second = Anvil::start();
+    // same block numbers, other hashes (other timestamps). Its genesis is
+    // dated a day earlier: two anvils started in the same second share a
+    // genesis block, and the mirror would then (rightly) roll back to it.
+    let genesis = (std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .expect("clock")
+        .as_secs()
+        - 86_400)
+        .to_string();
+    let second = Anvil::start_with(&["--timestamp", &genesis]);
     let (again, _) = deploy(&second).await;
     assert_eq!(again.address(), tributary.address());
     for n in 1..=3 {
