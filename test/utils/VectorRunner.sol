@@ -14,12 +14,14 @@ import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
 ///      compared: their `to` is the suite's paying contract, which differs between the builds;
 ///      balances are checked by the vectors' balance steps instead.
 abstract contract VectorRunner {
-    string private constant DIRECTORY = "/test/vectors/suite/";
+    /// @dev Relative to the project root (forge resolves it there): an absolute path would make
+    ///      the gas of each test depend on where the repository is checked out.
+    string private constant DIRECTORY = "test/vectors/suite/";
 
     Tributary private suite;
 
     function _run(string memory file) internal {
-        string memory json = vm.readFile(string.concat(vm.projectRoot(), DIRECTORY, file));
+        string memory json = vm.readFile(string.concat(DIRECTORY, file));
         _setUp(json);
         for (uint256 i; vm.keyExistsJson(json, _step(i)); ++i) {
             string memory step = _step(i);
