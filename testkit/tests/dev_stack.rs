@@ -1,0 +1,475 @@
+//! The README's first command, run as a newcomer runs it: `scripts/dev.sh` in a fresh data
+//! folder, up to its `ready` line; the demo's verify command passes; the indexer shows the three
+//! demo datasets with their titles and the licences of the wallet buyer and of the card buyer;
+//! the relayer credited the card payment; SIGINT stops the script and every child process
+//! (anvil, indexer, relayer). A second start on the same folder comes up without seeding the
+//! demo again and still shows the three datasets.
+//!
+//! Everything is real (the machine's PostgreSQL, anvil from `node_modules`, the workspace's
+//! debug binaries, which the script builds if they are stale). A missing part fails the test
+//! with the script's output; nothing is skipped.
+
+use std::{
+    io::{BufRead, BufReader, Read, Write},
+    net::TcpStream,
+    path::{Path, PathBuf},
+    process::{Child, Command, ExitStatus, Stdio},
+    sync::{Arc, Mutex, mpsc},
+    thread,
+    time::{Duration, Instant, SystemTime, UNIX_EPOCH},
+};
+
+use serde_json::Value;
+use sqlx::{Connection, PgConnection};
+use tributary_testkit::{account, repo_root};
+
+/// Longest wait for `ready`: the script may have to build the binaries (debug) first.
+const READY_TIMEOUT: Duration = Duration::from_secs(1200);
+/// Longest wait for the script to stop its children and exit after SIGINT.
+const STOP_TIMEOUT: Duration = Duration::from_secs(60);
+/// The demo's datasets, in id order.
+const TITLES: [&str; 3] = [
+    "Alpine bird songs",
+    "Handwritten digits",
+    "Street-sign photos",
+];
+/// The children the script starts, named as in its `run/<name>.pid` files.
+const CHILDREN: [&str; 3] = ["anvil", "indexer", "relayer"];
+
+fn server_url() -> String {
+    std::env::var("TRIBUTARY_TEST_PG")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432".into())
+}
+
+/// What one start of the stack needs: a data folder and database names of its own.
+struct Setup {
+    dir: PathBuf,
+    db_prefix: String,
+    chain_id: u32,
+}
+
+impl Setup {
+    fn new() -> Self {
+        let nanos = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .expect("clock after 1970")
+            .subsec_nanos();
+        let pid = std::process::id();
+        Self {
+            dir: Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("dev-stack-{pid}-{nanos}")),
+            db_prefix: format!("trb_devstack_{pid}_{nanos}"),
+            // Not 31337: the deployment file the script moves out of `deployments/` is its own.
+            chain_id: 40_000 + pid % 20_000,
+        }
+    }
+}
+
+impl Drop for Setup {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.dir);
+        let (server, prefix) = (server_url(), self.db_prefix.clone());
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .expect("runtime");
+        runtime.block_on(async move {
+            if let Ok(mut admin) = PgConnection::connect(&format!("{server}/postgres")).await {
+                for suffix in ["indexer", "relayer"] {
+                    // The prefix is generated above from digits and underscores only.
+                    let sql = format!("DROP DATABASE IF EXISTS {prefix}_{suffix} WITH (FORCE)");
+                    let _ = sqlx::query(sqlx::AssertSqlSafe(sql))
+                        .execute(&mut admin)
+                        .await;
+                }
+            }
+        });
+    }
+}
+
+/// A running `scripts/dev.sh`; stopped (and, failing that, its children killed) when dropped.
+struct Stack {
+    child: Child,
+    output: Arc<Mutex<String>>,
+    dir: PathBuf,
+    pids: Vec<(&'static str, u32)>,
+}
+
+impl Stack {
+    /// Starts the script and waits for its `ready` line.
+    fn start(setup: &Setup) -> Self {
+        let started = Instant::now();
+        let mut child = Command::new("bash")
+            .arg(repo_root().join("scripts/dev.sh"))
+            .current_dir(repo_root())
+            .env("TRIBUTARY_DEV_DIR", &setup.dir)
+            .env("TRIBUTARY_DEV_RPC_PORT", "0")
+            .env("TRIBUTARY_DEV_INDEXER_PORT", "0")
+            .env("TRIBUTARY_DEV_RELAYER_PORT", "0")
+            .env("TRIBUTARY_DEV_CHAIN_ID", setup.chain_id.to_string())
+            .env("TRIBUTARY_DEV_PG", server_url())
+            .env("TRIBUTARY_DEV_DB_PREFIX", &setup.db_prefix)
+            // The newcomer's path: no DATABASE_URL, the machine's PostgreSQL.
+            .env_remove("DATABASE_URL")
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("bash runs scripts/dev.sh");
+        let output = Arc::new(Mutex::new(String::new()));
+        let (ready_tx, ready_rx) = mpsc::channel();
+        let stdout = child.stdout.take().expect("piped stdout");
+        let stderr = child.stderr.take().expect("piped stderr");
+        for (stream, ready) in [
+            (Box::new(stdout) as Box<dyn Read + Send>, Some(ready_tx)),
+            (Box::new(stderr), None),
+        ] {
+            let output = Arc::clone(&output);
+            thread::spawn(move || {
+                for line in BufReader::new(stream).lines() {
+                    let Ok(line) = line else { break };
+                    let done = line == "ready";
+                    {
+                        let mut text = output.lock().expect("output lock");
+                        text.push_str(&line);
+                        text.push('\n');
+                    }
+                    if done && let Some(ready) = &ready {
+                        let _ = ready.send(());
+                    }
+                }
+            });
+        }
+        let mut stack = Self {
+            child,
+            output,
+            dir: setup.dir.clone(),
+            pids: Vec::new(),
+        };
+        loop {
+            match ready_rx.recv_timeout(Duration::from_millis(200)) {
+                Ok(()) => break,
+                Err(mpsc::RecvTimeoutError::Timeout) => {
+                    if let Some(status) = stack.child.try_wait().expect("try_wait") {
+                        thread::sleep(Duration::from_millis(200)); // the last lines
+                        panic!(
+                            "scripts/dev.sh exited ({status}) before `ready`:\n{}",
+                            stack.output()
+                        );
+                    }
+                    if started.elapsed() > READY_TIMEOUT {
+                        panic!(
+                            "scripts/dev.sh printed no `ready` within {READY_TIMEOUT:?}:\n{}",
+                            stack.output()
+                        );
+                    }
+                }
+                Err(mpsc::RecvTimeoutError::Disconnected) => {
+                    panic!("scripts/dev.sh closed its stdout:\n{}", stack.output())
+                }
+            }
+        }
+        eprintln!(
+            "dev stack ready in {:.1} s",
+            started.elapsed().as_secs_f64()
+        );
+        stack.pids = CHILDREN
+            .iter()
+            .map(|name| {
+                let file = setup.dir.join(format!("run/{name}.pid"));
+                let pid = std::fs::read_to_string(&file)
+                    .unwrap_or_else(|error| panic!("{}: {error}", file.display()))
+                    .trim()
+                    .parse()
+                    .expect("a pid");
+                assert!(alive(pid), "{name} (pid {pid}) is not running at `ready`");
+                (*name, pid)
+            })
+            .collect();
+        stack
+    }
+
+    fn output(&self) -> String {
+        self.output.lock().expect("output lock").clone()
+    }
+
+    /// The value the script printed after `key:` on its summary.
+    fn printed(&self, key: &str) -> String {
+        let output = self.output();
+        output
+            .lines()
+            .find_map(|line| line.strip_prefix(&format!("{key}:")))
+            .map(|rest| rest.trim().to_owned())
+            .unwrap_or_else(|| panic!("scripts/dev.sh printed no `{key}:` line:\n{output}"))
+    }
+
+    /// The URL printed after `key:` (its first word).
+    fn url(&self, key: &str) -> String {
+        let value = self.printed(key);
+        value.split_whitespace().next().expect("a URL").to_owned()
+    }
+
+    /// SIGINT, as Ctrl-C sends; then the script must exit and leave no child running.
+    fn interrupt(mut self) -> ExitStatus {
+        signal("INT", self.child.id());
+        let status = self.wait_exit().unwrap_or_else(|| {
+            let ignored = std::fs::read_to_string(format!("/proc/{}/status", self.child.id()))
+                .unwrap_or_default()
+                .lines()
+                .find(|line| line.starts_with("SigIgn"))
+                .unwrap_or_default()
+                .to_owned();
+            panic!(
+                "scripts/dev.sh did not exit within {STOP_TIMEOUT:?} of SIGINT ({ignored}):\n{}",
+                self.output()
+            )
+        });
+        let left: Vec<_> = self.pids.iter().filter(|(_, pid)| alive(*pid)).collect();
+        assert!(
+            left.is_empty(),
+            "still running after the script exited: {left:?}\n{}",
+            self.output()
+        );
+        for name in CHILDREN {
+            assert!(
+                !self.dir.join(format!("run/{name}.pid")).exists(),
+                "the pid file of {name} outlived the stack"
+            );
+        }
+        status
+    }
+
+    fn wait_exit(&mut self) -> Option<ExitStatus> {
+        let deadline = Instant::now() + STOP_TIMEOUT;
+        while Instant::now() < deadline {
+            if let Some(status) = self.child.try_wait().expect("try_wait") {
+                return Some(status);
+            }
+            thread::sleep(Duration::from_millis(100));
+        }
+        None
+    }
+}
+
+impl Drop for Stack {
+    /// A failed test still stops the stack: SIGTERM, then SIGKILL to whatever is left.
+    fn drop(&mut self) {
+        if self.child.try_wait().ok().flatten().is_none() {
+            signal("TERM", self.child.id());
+            if self.wait_exit().is_none() {
+                let _ = self.child.kill();
+                let _ = self.child.wait();
+            }
+        }
+        for (_, pid) in &self.pids {
+            if alive(*pid) {
+                signal("KILL", *pid);
+            }
+        }
+    }
+}
+
+fn signal(name: &str, pid: u32) {
+    let status = Command::new("kill")
+        .arg(format!("-{name}"))
+        .arg(pid.to_string())
+        .status()
+        .expect("kill runs");
+    assert!(status.success(), "kill -{name} {pid} failed");
+}
+
+/// Whether `pid` runs (a zombie does not count).
+fn alive(pid: u32) -> bool {
+    match std::fs::read_to_string(format!("/proc/{pid}/stat")) {
+        Ok(stat) => stat
+            .rsplit_once(") ")
+            .is_some_and(|(_, rest)| !rest.starts_with('Z')),
+        Err(_) => false,
+    }
+}
+
+/// GET `url` (http://host:port/path) over HTTP/1.1: the status and the body.
+fn get(url: &str) -> (u16, String) {
+    let rest = url.strip_prefix("http://").expect("an http:// URL");
+    let (host, path) = rest
+        .split_once('/')
+        .map_or((rest, "/".to_owned()), |(host, path)| {
+            (host, format!("/{path}"))
+        });
+    let mut stream =
+        TcpStream::connect(host).unwrap_or_else(|error| panic!("connect to {url}: {error}"));
+    stream
+        .set_read_timeout(Some(Duration::from_secs(30)))
+        .expect("timeout");
+    write!(
+        stream,
+        "GET {path} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n"
+    )
+    .expect("send the request");
+    let mut answer = Vec::new();
+    stream
+        .read_to_end(&mut answer)
+        .unwrap_or_else(|error| panic!("read the answer of {url}: {error}"));
+    let split = answer
+        .windows(4)
+        .position(|window| window == b"\r\n\r\n")
+        .unwrap_or_else(|| panic!("no end of headers in the answer of {url}"));
+    let head = String::from_utf8_lossy(&answer[..split]).into_owned();
+    let body = &answer[split + 4..];
+    let status = head
+        .split_whitespace()
+        .nth(1)
+        .and_then(|code| code.parse().ok())
+        .unwrap_or_else(|| panic!("no status line in the answer of {url}: {head}"));
+    let chunked = head
+        .to_ascii_lowercase()
+        .contains("transfer-encoding: chunked");
+    let body = if chunked {
+        dechunk(body)
+    } else {
+        body.to_vec()
+    };
+    (status, String::from_utf8(body).expect("a UTF-8 body"))
+}
+
+/// The body of a `Transfer-Encoding: chunked` answer.
+fn dechunk(mut body: &[u8]) -> Vec<u8> {
+    let mut out = Vec::new();
+    while let Some(end) = body.windows(2).position(|window| window == b"\r\n") {
+        let size = std::str::from_utf8(&body[..end])
+            .ok()
+            .and_then(|size| usize::from_str_radix(size.trim(), 16).ok())
+            .expect("a chunk size");
+        if size == 0 {
+            break;
+        }
+        let chunk = &body[end + 2..];
+        out.extend_from_slice(&chunk[..size]);
+        body = &chunk[size + 2..];
+    }
+    out
+}
+
+fn get_json(url: &str) -> Value {
+    let (status, body) = get(url);
+    assert_eq!(status, 200, "GET {url}: {body}");
+    serde_json::from_str(&body).unwrap_or_else(|error| panic!("GET {url}: {error}: {body}"))
+}
+
+fn titles(indexer: &str) -> Vec<String> {
+    get_json(&format!("{indexer}/datasets"))["items"]
+        .as_array()
+        .expect("items")
+        .iter()
+        .map(|dataset| dataset["title"].as_str().unwrap_or("(no title)").to_owned())
+        .collect()
+}
+
+/// The licences the indexer shows for `holder`, as `(dataset id, payment ref)`.
+fn licences_of(indexer: &str, holder: &str) -> Vec<(String, String)> {
+    get_json(&format!("{indexer}/licences?holder={holder}"))["items"]
+        .as_array()
+        .expect("items")
+        .iter()
+        .map(|licence| {
+            (
+                licence["dataset_id"]
+                    .as_str()
+                    .expect("dataset_id")
+                    .to_owned(),
+                licence["payment_ref"]
+                    .as_str()
+                    .expect("payment_ref")
+                    .to_owned(),
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn the_first_command_runs_the_stack_with_its_demo_and_stops_cleanly_twice() {
+    let setup = Setup::new();
+
+    // First start: builds (a no-op when `cargo test --workspace` built the binaries),
+    // deploys, seeds the demo.
+    let stack = Stack::start(&setup);
+    let output = stack.output();
+    assert!(
+        output.contains("seeding the demo"),
+        "the first start seeds the demo:\n{output}"
+    );
+    let indexer = stack.url("indexer API");
+    let relayer = stack.url("relayer");
+    assert!(stack.url("chain RPC").starts_with("http://127.0.0.1:"));
+    let deployment = PathBuf::from(stack.printed("deployment"));
+    assert!(
+        deployment.starts_with(&setup.dir) && deployment.exists(),
+        "the deployment file lives in the data folder: {}",
+        deployment.display()
+    );
+    assert!(
+        !repo_root()
+            .join(format!("deployments/{}.json", setup.chain_id))
+            .exists(),
+        "the deployment file of a non-default chain id is moved out of deployments/"
+    );
+
+    // The demo's verify command, exactly as printed.
+    let verify = stack.printed("verify");
+    let run = Command::new("bash")
+        .args(["-c", &verify])
+        .output()
+        .expect("bash runs the verify command");
+    assert!(
+        run.status.success(),
+        "`{verify}` failed ({}):\n{}{}",
+        run.status,
+        String::from_utf8_lossy(&run.stdout),
+        String::from_utf8_lossy(&run.stderr)
+    );
+    assert!(String::from_utf8_lossy(&run.stdout).contains("ok: every check passed"));
+
+    // The indexer: liveness, the three datasets with their titles, both buyers' licences.
+    assert_eq!(get_json(&format!("{indexer}/healthz"))["status"], "ok");
+    assert_eq!(titles(&indexer), TITLES);
+    let wallet_buyer = account(4).address().to_checksum(None);
+    let card_buyer = account(5).address().to_checksum(None);
+    let wallet_licences = licences_of(&indexer, &wallet_buyer);
+    assert_eq!(
+        wallet_licences
+            .iter()
+            .map(|(id, _)| id.as_str())
+            .collect::<Vec<_>>(),
+        ["1"],
+        "the wallet buyer's licence"
+    );
+    let card_licences = licences_of(&indexer, &card_buyer);
+    assert_eq!(card_licences.len(), 1, "the card buyer's licence");
+    assert_eq!(card_licences[0].0, "3");
+
+    // The relayer: health, and the card payment's job credited on-chain; the licence was
+    // bought with exactly that payment's credits.
+    assert_eq!(get_json(&format!("{relayer}/health"))["status"], "ok");
+    let jobs = get_json(&format!("{relayer}/jobs"));
+    let jobs = jobs["items"].as_array().expect("items");
+    assert_eq!(jobs.len(), 1, "one card payment: {jobs:?}");
+    assert_eq!(jobs[0]["kind"], "mint_credits");
+    assert_eq!(jobs[0]["status"], "done");
+    assert_eq!(jobs[0]["outcome"], "minted");
+    assert_eq!(jobs[0]["account"], card_buyer.as_str());
+    assert_eq!(jobs[0]["payment_id"], card_licences[0].1.as_str());
+
+    let status = stack.interrupt();
+    assert!(status.success(), "a stop on request exits 0: {status}");
+
+    // Second start on the same folder: the chain and the databases are kept, no new demo.
+    let stack = Stack::start(&setup);
+    let output = stack.output();
+    assert!(
+        !output.contains("seeding the demo") && !output.contains("deploying the suite"),
+        "the second start neither seeds nor deploys again:\n{output}"
+    );
+    assert!(output.contains("reusing the deployment"), "{output}");
+    assert_eq!(titles(&stack.url("indexer API")), TITLES);
+    let status = stack.interrupt();
+    assert!(status.success(), "a stop on request exits 0: {status}");
+}
