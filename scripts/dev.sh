@@ -2,7 +2,7 @@
 # Run all of Tributary locally with one command (docs/quickstart.md):
 #   1. checks the prerequisites (one line per missing one, then exit 1);
 #   2. installs what is missing (scripts/install.sh), builds the contracts and the debug
-#      binaries (tributary, tributary-indexer, tributary-relayer);
+#      binaries (tributary, tributary-indexer, tributary-relayer) with the workspace's tests;
 #   3. starts anvil with its state kept in the data folder, deploys the suite (or reuses the
 #      deployment of an earlier start);
 #   4. prepares the databases, starts the indexer and the relayer;
@@ -181,8 +181,13 @@ say "checking the toolchain (scripts/install.sh)"
 scripts/install.sh
 say "building the contracts (forge build)"
 forge build -q --skip test
-say "building the binaries (debug): tributary, tributary-indexer, tributary-relayer"
-cargo build --bins -p tributary-cli -p tributary-indexer -p tributary-relayer
+# tributary, tributary-indexer and tributary-relayer (debug), built with the workspace's tests:
+# dev-dependencies change the features of shared crates (reqwest, regex, hashbrown), so a
+# `--bins`-only build would compile a second copy of the dependency tree beside the one
+# `cargo test --workspace` builds. This way the README's two commands share one build, and after
+# `cargo test --workspace` this step has nothing to do.
+say "building the binaries (debug; the same build as cargo test --workspace)"
+cargo build --workspace --bins --tests
 BIN="$ROOT/target/debug"
 CLI="$BIN/tributary"
 
