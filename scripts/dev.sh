@@ -56,17 +56,6 @@ else
 fi
 [ "$missing" -eq 0 ] || exit 1
 
-# One stack per data folder.
-mkdir -p "$DEV_DIR"/{chain,deployments,logs,run,secrets,demo}
-printf '*\n' >"$DEV_DIR/.gitignore"
-if [ -f "$DEV_DIR/run/dev.pid" ] && kill -0 "$(cat "$DEV_DIR/run/dev.pid")" 2>/dev/null; then
-    die "a dev stack already runs on $DEV_DIR (pid $(cat "$DEV_DIR/run/dev.pid")): stop it first, or set TRIBUTARY_DEV_DIR"
-fi
-echo $$ >"$DEV_DIR/run/dev.pid"
-
-# ---------------------------------------------------------------- child processes
-
-CHILDREN=() # "name pid", in start order
 alive() { # alive <pid>: running and not a zombie
     [ -r "/proc/$1/stat" ] || return 1
     local stat
@@ -74,10 +63,33 @@ alive() { # alive <pid>: running and not a zombie
     stat="${stat##*) }"
     [ "${stat%% *}" != Z ]
 }
+
+# One stack per data folder.
+mkdir -p "$DEV_DIR"/{chain,deployments,logs,run,secrets,demo}
+printf '*\n' >"$DEV_DIR/.gitignore"
+if [ -f "$DEV_DIR/run/dev.pid" ] && alive "$(cat "$DEV_DIR/run/dev.pid")"; then
+    die "a dev stack already runs on $DEV_DIR (pid $(cat "$DEV_DIR/run/dev.pid")): stop it first, or set TRIBUTARY_DEV_DIR"
+fi
+# A run killed without its cleanup (SIGKILL) leaves its children: name them rather than clash.
+for name in anvil indexer relayer; do
+    file="$DEV_DIR/run/$name.pid"
+    [ -f "$file" ] || continue
+    pid="$(cat "$file")"
+    if alive "$pid" && tr '\0' ' ' <"/proc/$pid/cmdline" | grep -q "$name"; then
+        die "$name (pid $pid) of an earlier run of this data folder still runs: stop it (kill $pid)"
+    fi
+    rm -f "$file"
+done
+echo $$ >"$DEV_DIR/run/dev.pid"
+
+# ---------------------------------------------------------------- child processes
+
+CHILDREN=() # "name pid", in start order
 stop_children() {
     local i name pid
     for ((i = ${#CHILDREN[@]} - 1; i >= 0; i--)); do # the services first, anvil last
         read -r name pid <<<"${CHILDREN[$i]}"
+        rm -f "$DEV_DIR/run/$name.pid"
         alive "$pid" || { wait "$pid" 2>/dev/null || true; continue; }
         say "stopping $name (pid $pid)"
         kill -TERM "$pid" 2>/dev/null || true
@@ -87,7 +99,6 @@ stop_children() {
             kill -KILL "$pid" 2>/dev/null || true
         fi
         wait "$pid" 2>/dev/null || true
-        rm -f "$DEV_DIR/run/$name.pid"
     done
     CHILDREN=()
 }
@@ -219,7 +230,9 @@ contract_in() { python3 -c 'import json, sys; print(json.load(open(sys.argv[1]))
 fresh=1
 if [ -f "$deployment" ]; then
     CONTRACT="$(contract_in "$deployment")"
-    if [ "$(cast code "$CONTRACT" --rpc-url "$RPC_URL")" != "0x" ]; then
+    if [ ! -f "$DEV_DIR/demo/seeded" ]; then
+        say "the last start stopped before the demo was seeded: deploying a new suite"
+    elif [ "$(cast code "$CONTRACT" --rpc-url "$RPC_URL")" != "0x" ]; then
         fresh=0
         say "reusing the deployment at $CONTRACT (its code is on the chain)"
     fi
