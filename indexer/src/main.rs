@@ -66,7 +66,7 @@ struct Args {
     poll_ms: u64,
 
     /// Blocks per eth_getLogs at start (adapted as the node answers).
-    #[arg(long, env = "TRIBUTARY_INITIAL_RANGE", default_value_t = 1000)]
+    #[arg(long, env = "TRIBUTARY_INITIAL_RANGE", default_value_t = 100)]
     initial_range: u64,
 
     /// Most blocks per eth_getLogs.

@@ -52,7 +52,9 @@ pub struct SyncConfig {
     pub finality_depth: u64,
     /// How long to wait between polls once caught up. Default 1 s.
     pub poll_interval: Duration,
-    /// Blocks per `eth_getLogs` at start. Default 1 000.
+    /// Blocks per `eth_getLogs` at start. Default 100 (grown toward
+    /// `target_logs` per range from there: starting small bounds the first
+    /// response on a dense chain).
     pub initial_range: u64,
     /// Most blocks per `eth_getLogs`. Default 10 000.
     pub max_range: u64,
@@ -82,7 +84,7 @@ impl SyncConfig {
             start_block,
             finality_depth: 64,
             poll_interval: Duration::from_secs(1),
-            initial_range: 1_000,
+            initial_range: 100,
             max_range: 10_000,
             target_logs: 10_000,
             request_timeout: Duration::from_secs(30),
@@ -634,14 +636,14 @@ impl Indexer {
         if self.since_refusal >= CEILING_MEMORY {
             self.ceiling = None;
         }
-        // Aim at `target_logs` per range from this range's density: at most
-        // halved or doubled per step, so one dense or empty range does not
-        // swing the size.
+        // Aim at `target_logs` per range from this range's density: shrink
+        // to it at once (a dense range costs memory), grow at most twofold
+        // per step (an empty range says little about the next).
         let target = self.config.target_logs.max(1) as u64;
         let logs = (logs as u64).max(1);
         let aimed = span.saturating_mul(target) / logs;
         if logs > target {
-            self.range = aimed.max(span / 2).max(1);
+            self.range = aimed.max(1);
         } else if span >= self.range && elapsed < Duration::from_secs(2) {
             let limit = self
                 .ceiling

@@ -331,79 +331,169 @@ pub(crate) async fn get_dataset(
 ) -> ApiResult<DatasetDetail> {
     let Path(id) = id.map_err(|_| ApiError::BadRequest("bad dataset id".into()))?;
     let id = uint("dataset id", &id)?.to_string();
-    let row: Option<DatasetRow> = sqlx::query_as(concat!(
-        dataset_select!(),
-        "WHERE d.dataset_id = $1::NUMERIC"
-    ))
+    // One round trip: the dataset as the list shows it, plus its versions and the offers of
+    // its terms in force as arrays, each aggregated in one index scan.
+    let row: Option<DetailRow> = sqlx::query_as(
+        "SELECT d.dataset_id::TEXT AS id, d.creator, COALESCE(s.status, 1::SMALLINT) AS status,
+                v.version, v.manifest_hash, v.uri, m.title, m.description,
+                t.split_hash, t.terms_hash, d.block_number, d.tx_hash,
+                vs.numbers AS version_numbers, vs.hashes AS version_hashes, vs.uris AS version_uris,
+                vs.blocks AS version_blocks, vs.txs AS version_txs,
+                t.payees, t.shares, t.block_number AS terms_block, t.tx_hash AS terms_tx,
+                o.indexes AS offer_indexes, o.kinds AS offer_kinds, o.tokens AS offer_tokens,
+                o.prices AS offer_prices, o.durations AS offer_durations,
+                o.transferables AS offer_transferables, o.royalties AS offer_royalties,
+                o.caps AS offer_caps, o.terms_hashes AS offer_terms_hashes,
+                o.offer_hashes AS offer_hashes
+         FROM datasets d
+         LEFT JOIN LATERAL (
+             SELECT status FROM dataset_status_changes s WHERE s.dataset_id = d.dataset_id
+             ORDER BY block_number DESC, log_index DESC LIMIT 1) s ON TRUE
+         JOIN LATERAL (
+             SELECT version, manifest_hash, uri FROM dataset_versions v
+             WHERE v.dataset_id = d.dataset_id ORDER BY version DESC LIMIT 1) v ON TRUE
+         LEFT JOIN manifests m ON m.manifest_hash = v.manifest_hash AND m.fetched_at IS NOT NULL
+         JOIN LATERAL (
+             SELECT split_hash, terms_hash, payees, shares, block_number, log_index, tx_hash
+             FROM dataset_terms t WHERE t.dataset_id = d.dataset_id
+             ORDER BY block_number DESC, log_index DESC LIMIT 1) t ON TRUE
+         JOIN LATERAL (
+             SELECT array_agg(version ORDER BY version) AS numbers,
+                    array_agg(manifest_hash ORDER BY version) AS hashes,
+                    array_agg(uri ORDER BY version) AS uris,
+                    array_agg(block_number ORDER BY version) AS blocks,
+                    array_agg(tx_hash ORDER BY version) AS txs
+             FROM dataset_versions WHERE dataset_id = d.dataset_id) vs ON TRUE
+         JOIN LATERAL (
+             SELECT array_agg(offer_index ORDER BY offer_index) AS indexes,
+                    array_agg(kind ORDER BY offer_index) AS kinds,
+                    array_agg(payment_token ORDER BY offer_index) AS tokens,
+                    array_agg(price::TEXT ORDER BY offer_index) AS prices,
+                    array_agg(duration::TEXT ORDER BY offer_index) AS durations,
+                    array_agg(transferable ORDER BY offer_index) AS transferables,
+                    array_agg(royalty_bps ORDER BY offer_index) AS royalties,
+                    array_agg(supply_cap ORDER BY offer_index) AS caps,
+                    array_agg(terms_hash ORDER BY offer_index) AS terms_hashes,
+                    array_agg(offer_hash ORDER BY offer_index) AS offer_hashes
+             FROM terms_offers o
+             WHERE o.block_number = t.block_number AND o.log_index = t.log_index) o ON TRUE
+         WHERE d.dataset_id = $1::NUMERIC",
+    )
     .bind(&id)
     .fetch_optional(&state.pool)
     .await?;
     let Some(row) = row else {
         return Err(ApiError::NotFound(format!("no dataset {id}")));
     };
-    let dataset = row.into_summary()?;
+    row.into_detail().map(Json)
+}
 
-    let versions = sqlx::query_as::<_, (i64, Vec<u8>, String, i64, Vec<u8>)>(
-        "SELECT version, manifest_hash, uri, block_number, tx_hash FROM dataset_versions
-         WHERE dataset_id = $1::NUMERIC ORDER BY version",
-    )
-    .bind(&id)
-    .fetch_all(&state.pool)
-    .await?
-    .into_iter()
-    .map(|(version, manifest_hash, uri, block_number, tx_hash)| {
-        Ok(Version {
-            version: version as u32,
-            manifest_hash: hex_hash(&manifest_hash)?,
-            uri,
-            published: Provenance::new(block_number, &tx_hash)?,
-        })
-    })
-    .collect::<Result<Vec<_>, ApiError>>()?;
+/// A dataset with its versions and current terms, as arrays (see `get_dataset`).
+#[derive(Debug, FromRow)]
+struct DetailRow {
+    #[sqlx(flatten)]
+    dataset: DatasetRow,
+    version_numbers: Vec<i64>,
+    version_hashes: Vec<Vec<u8>>,
+    version_uris: Vec<String>,
+    version_blocks: Vec<i64>,
+    version_txs: Vec<Vec<u8>>,
+    payees: Vec<Vec<u8>>,
+    shares: Vec<i64>,
+    terms_block: i64,
+    terms_tx: Vec<u8>,
+    offer_indexes: Option<Vec<i32>>,
+    offer_kinds: Option<Vec<i16>>,
+    offer_tokens: Option<Vec<Vec<u8>>>,
+    offer_prices: Option<Vec<String>>,
+    offer_durations: Option<Vec<String>>,
+    offer_transferables: Option<Vec<bool>>,
+    offer_royalties: Option<Vec<i32>>,
+    offer_caps: Option<Vec<i64>>,
+    offer_terms_hashes: Option<Vec<Vec<u8>>>,
+    offer_hashes: Option<Vec<Vec<u8>>>,
+}
 
-    let (split_hash, terms_hash, payees, shares, block_number, log_index, tx_hash) =
-        sqlx::query_as::<_, (Vec<u8>, Vec<u8>, Vec<Vec<u8>>, Vec<i64>, i64, i64, Vec<u8>)>(
-            "SELECT split_hash, terms_hash, payees, shares, block_number, log_index, tx_hash
-             FROM dataset_terms WHERE dataset_id = $1::NUMERIC
-             ORDER BY block_number DESC, log_index DESC LIMIT 1",
-        )
-        .bind(&id)
-        .fetch_one(&state.pool)
-        .await?;
-    let payees = payees
-        .iter()
-        .zip(&shares)
-        .map(|(account, &shares)| {
-            Ok(Payee {
-                account: hex_address(account)?,
-                shares: shares as u32,
+impl DetailRow {
+    fn into_detail(self) -> Result<DatasetDetail, ApiError> {
+        let split_hash = hex_hash(&self.dataset.split_hash)?;
+        let terms_hash = hex_hash(&self.dataset.terms_hash)?;
+        let dataset = self.dataset.into_summary()?;
+        let mut versions = Vec::with_capacity(self.version_numbers.len());
+        for (i, &version) in self.version_numbers.iter().enumerate() {
+            let (Some(hash), Some(uri), Some(&block), Some(tx)) = (
+                self.version_hashes.get(i),
+                self.version_uris.get(i),
+                self.version_blocks.get(i),
+                self.version_txs.get(i),
+            ) else {
+                tracing::error!(dataset = %dataset.id, "version arrays of unequal length");
+                return Err(ApiError::Internal);
+            };
+            versions.push(Version {
+                version: version as u32,
+                manifest_hash: hex_hash(hash)?,
+                uri: uri.clone(),
+                published: Provenance::new(block, tx)?,
+            });
+        }
+        let payees = self
+            .payees
+            .iter()
+            .zip(&self.shares)
+            .map(|(account, &shares)| {
+                Ok(Payee {
+                    account: hex_address(account)?,
+                    shares: shares as u32,
+                })
             })
+            .collect::<Result<Vec<_>, ApiError>>()?;
+        let indexes = self.offer_indexes.unwrap_or_default();
+        let (kinds, tokens, prices, durations, transferables, royalties, caps, terms, hashes) = (
+            self.offer_kinds.unwrap_or_default(),
+            self.offer_tokens.unwrap_or_default(),
+            self.offer_prices.unwrap_or_default(),
+            self.offer_durations.unwrap_or_default(),
+            self.offer_transferables.unwrap_or_default(),
+            self.offer_royalties.unwrap_or_default(),
+            self.offer_caps.unwrap_or_default(),
+            self.offer_terms_hashes.unwrap_or_default(),
+            self.offer_hashes.unwrap_or_default(),
+        );
+        let mut offers = Vec::with_capacity(indexes.len());
+        for (i, &index) in indexes.iter().enumerate() {
+            let row = (|| {
+                Some(OfferRow {
+                    offer_index: index,
+                    kind: *kinds.get(i)?,
+                    payment_token: tokens.get(i)?.clone(),
+                    price: prices.get(i)?.clone(),
+                    duration: durations.get(i)?.clone(),
+                    transferable: *transferables.get(i)?,
+                    royalty_bps: *royalties.get(i)?,
+                    supply_cap: *caps.get(i)?,
+                    terms_hash: terms.get(i)?.clone(),
+                    offer_hash: hashes.get(i)?.clone(),
+                })
+            })()
+            .ok_or_else(|| {
+                tracing::error!(dataset = %dataset.id, "offer arrays of unequal length");
+                ApiError::Internal
+            })?;
+            offers.push(row.into_view()?);
+        }
+        Ok(DatasetDetail {
+            dataset,
+            versions,
+            terms: CurrentTerms {
+                split_hash,
+                terms_hash,
+                payees,
+                offers,
+                set: Provenance::new(self.terms_block, &self.terms_tx)?,
+            },
         })
-        .collect::<Result<Vec<_>, ApiError>>()?;
-    let offers = sqlx::query_as::<_, OfferRow>(
-        "SELECT offer_index, kind, payment_token, price::TEXT AS price, duration::TEXT AS duration,
-                transferable, royalty_bps, supply_cap, terms_hash, offer_hash
-         FROM terms_offers WHERE block_number = $1 AND log_index = $2 ORDER BY offer_index",
-    )
-    .bind(block_number)
-    .bind(log_index)
-    .fetch_all(&state.pool)
-    .await?
-    .into_iter()
-    .map(OfferRow::into_view)
-    .collect::<Result<Vec<_>, _>>()?;
-
-    Ok(Json(DatasetDetail {
-        dataset,
-        versions,
-        terms: CurrentTerms {
-            split_hash: hex_hash(&split_hash)?,
-            terms_hash: hex_hash(&terms_hash)?,
-            payees,
-            offers,
-            set: Provenance::new(block_number, &tx_hash)?,
-        },
-    }))
+    }
 }
 
 #[derive(Debug, FromRow)]
