@@ -73,6 +73,7 @@ fn buy_with_credits(
 ) -> U256 {
     let offer = terms.offers[index].clone();
     let id = token_id(1, 1, serial);
+    let fee = fee(s, offer.price);
     s.call(
         caller,
         purchaseWithCreditsCall {
@@ -94,8 +95,8 @@ fn buy_with_credits(
         token: CREDITS,
         datasetId: U256::from(1),
         payer: account.address(),
-        amount: U256::from(offer.price - fee(offer.price)),
-        fee: U256::from(fee(offer.price)),
+        amount: U256::from(offer.price - fee),
+        fee: U256::from(fee),
     })
     .emits(LicenceIssued {
         tokenId: id,

@@ -63,9 +63,9 @@ pub(super) fn dataset(s: &mut Scenario, offers: &[Offer]) -> (Split, Terms) {
     (payees, terms)
 }
 
-/// The 2.5 % protocol fee of the default setup.
-pub(super) fn fee(amount: u128) -> u128 {
-    amount * 250 / 10_000
+/// The protocol fee the scenario was deployed with, on `amount`.
+pub(super) fn fee(s: &Scenario, amount: u128) -> u128 {
+    amount * u128::from(s.setup.fee_bps) / 10_000
 }
 
 /// `buyer` buys `terms.offers[index]` of dataset 1 version 1 for `recipient`, getting licence
@@ -82,6 +82,7 @@ pub(super) fn buy(
 ) -> U256 {
     let offer = terms.offers[index].clone();
     let id = token_id(1, 1, serial);
+    let fee = fee(s, offer.price);
     let call = s
         .call(
             buyer,
@@ -103,8 +104,8 @@ pub(super) fn buy(
         token: offer.paymentToken,
         datasetId: U256::from(1),
         payer: buyer.address(),
-        amount: U256::from(offer.price - fee(offer.price)),
-        fee: U256::from(fee(offer.price)),
+        amount: U256::from(offer.price - fee),
+        fee: U256::from(fee),
     })
     .emits(LicenceIssued {
         tokenId: id,
@@ -132,6 +133,7 @@ fn purchase_with_eth() -> Scenario {
     let price = 1_000_000_000_000_000_000u128;
     let (payees, terms) = dataset(&mut s, &[offer(ETH, price)]);
     let id = buy(&mut s, &alice(), &terms, 0, &bob(), 1, PERPETUAL);
+    let paid_fee = fee(&s, price);
     s.call(
         &carol(),
         isLicensedCall {
@@ -191,9 +193,9 @@ fn purchase_with_eth() -> Scenario {
             token: ETH,
         },
     )
-    .returns((U256::from(price - fee(price)),));
+    .returns((U256::from(price - paid_fee),));
     s.call(&carol(), protocolFeesOwedCall { token: ETH })
-        .returns((U256::from(fee(price)),));
+        .returns((U256::from(paid_fee),));
     s.call(
         &carol(),
         releasableCall {
@@ -202,7 +204,7 @@ fn purchase_with_eth() -> Scenario {
             payee: creator().address(),
         },
     )
-    .returns((U256::from((price - fee(price)) * 3 / 4),));
+    .returns((U256::from((price - paid_fee) * 3 / 4),));
     s.suite_balance(ETH, U256::from(price));
     s.balance(ETH, &alice(), ether(100) - U256::from(price));
     // A second purchase takes the next serial.

@@ -521,42 +521,7 @@ fn zero_fee() -> Scenario {
     let payees = split(&[(&creator(), 1)]);
     register(&mut s, &creator(), 1, tag("m"), &payees, &[offer(ETH, 999)]);
     let terms = terms(&payees, &[offer(ETH, 999)]);
-    let id = token_id(1, 1, 1);
-    s.call(
-        &alice(),
-        purchaseCall {
-            datasetId: U256::from(1),
-            terms: terms.clone(),
-            offerIndex: U256::ZERO,
-            recipient: alice().address(),
-        },
-    )
-    .value(U256::from(999))
-    .returns((id,))
-    .emits(PaymentReceived {
-        splitHash: terms.splitHash,
-        token: ETH,
-        datasetId: U256::from(1),
-        payer: alice().address(),
-        amount: U256::from(999),
-        fee: U256::ZERO,
-    })
-    .emits(LicenceIssued {
-        tokenId: id,
-        datasetId: U256::from(1),
-        holder: alice().address(),
-        offerHash: alloy::primitives::keccak256(alloy::sol_types::SolValue::abi_encode(
-            &terms.offers[0],
-        )),
-        version: 1,
-        expiresAt: PERPETUAL,
-        paymentRef: B256::ZERO,
-    })
-    .emits(tributary_core::chain::TributaryInherited::Transfer {
-        from: Address::ZERO,
-        to: alice().address(),
-        id,
-    });
+    buy(&mut s, &alice(), &terms, 0, &alice(), 1, PERPETUAL);
     s.call(&bob(), protocolFeesOwedCall { token: ETH })
         .returns((U256::ZERO,));
     s.call(&bob(), releaseProtocolFeesCall { token: ETH })
