@@ -27,6 +27,8 @@ say "rust: clippy"
 cargo clippy --workspace --all-targets -q -- -D warnings
 say "rust: tests"
 cargo test --workspace -q
+say "rust: indexer on the embedded PostgreSQL (feature embedded-db; pglite-oxide compiles for minutes the first time)"
+cargo test -p tributary-indexer --features embedded-db --test embedded -q
 
 # The Stylus build: its own workspace and target dir (stylus/target), see docs/stylus.md.
 stylus/scripts/test.sh

@@ -45,14 +45,23 @@ pub const BLOCK_TABLES: &[&str] = &[
     "pause_changes",
 ];
 
-/// Opens a pool on `url` (`postgres://…`); the URL is never logged or
-/// repeated in errors.
+/// Opens a pool of up to 8 connections on `url` (`postgres://…`); the URL is
+/// never logged or repeated in errors.
 pub async fn connect(url: &str) -> Result<PgPool> {
+    connect_with(url, 8).await
+}
+
+/// [`connect`] with at most `max_connections` connections (at least one).
+/// The embedded PostgreSQL serves a single connection, so its pool has one:
+/// the sync's commit, the HTTP API and the manifest fetcher then take turns.
+/// A caller waiting longer than 10 s for it gets `PoolTimedOut`, which the
+/// API answers with 503 and the sync retries with backoff.
+pub async fn connect_with(url: &str, max_connections: u32) -> Result<PgPool> {
     let options: PgConnectOptions = url
         .parse()
         .map_err(|_| Error::Config("DATABASE_URL is not a valid PostgreSQL URL".into()))?;
     let pool = PgPoolOptions::new()
-        .max_connections(8)
+        .max_connections(max_connections.max(1))
         .acquire_timeout(Duration::from_secs(10))
         .connect_with(options)
         .await?;

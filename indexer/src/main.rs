@@ -20,8 +20,16 @@ use tributary_indexer::{
 #[command(version)]
 struct Args {
     /// PostgreSQL URL, e.g. postgres://user@127.0.0.1:5432/tributary (never logged).
+    /// Without it, a build with the `embedded-db` feature runs an embedded
+    /// PostgreSQL under `--data-dir`; any other build refuses to start.
     #[arg(long, env = "DATABASE_URL", hide_env_values = true)]
-    database_url: String,
+    database_url: Option<String>,
+
+    /// Folder of the embedded PostgreSQL's data (in `<data-dir>/pglite`), used
+    /// when no `--database-url` is given; kept across restarts.
+    #[cfg(feature = "embedded-db")]
+    #[arg(long, env = "TRIBUTARY_DATA_DIR", default_value = ".tributary/indexer")]
+    data_dir: PathBuf,
 
     /// JSON-RPC URL of the chain's node (HTTP or HTTPS; never logged).
     #[arg(
@@ -99,9 +107,108 @@ async fn main() -> Result<()> {
         .init();
     let args = Args::parse();
 
-    let pool = db::connect(&args.database_url)
-        .await
-        .context("connecting to the database")?;
+    let database = Database::open(&args).await?;
+    let result = run(args, database.pool.clone()).await;
+    database.close().await;
+    result
+}
+
+/// The database the indexer writes to: the one `DATABASE_URL` names, or the
+/// embedded PostgreSQL, started here and stopped by [`Database::close`].
+struct Database {
+    pool: sqlx::PgPool,
+    #[cfg(feature = "embedded-db")]
+    embedded: Option<pglite_oxide::PgliteServer>,
+}
+
+impl Database {
+    async fn open(args: &Args) -> Result<Self> {
+        if let Some(url) = &args.database_url {
+            let pool = db::connect(url)
+                .await
+                .context("connecting to the database")?;
+            return Ok(Self {
+                pool,
+                #[cfg(feature = "embedded-db")]
+                embedded: None,
+            });
+        }
+        #[cfg(feature = "embedded-db")]
+        {
+            Self::embedded(&args.data_dir).await
+        }
+        #[cfg(not(feature = "embedded-db"))]
+        {
+            // One line, whatever RUST_BACKTRACE says: nothing to debug here.
+            eprintln!(
+                "error: set DATABASE_URL, or build with --features embedded-db for the embedded PostgreSQL"
+            );
+            std::process::exit(2);
+        }
+    }
+
+    /// Starts the embedded PostgreSQL on `<data_dir>/pglite` (created on the
+    /// first start, reused after) and opens a pool of one connection on it:
+    /// the embedded server serves one connection at a time.
+    #[cfg(feature = "embedded-db")]
+    async fn embedded(data_dir: &std::path::Path) -> Result<Self> {
+        let root = data_dir.join("pglite");
+        std::fs::create_dir_all(&root)
+            .with_context(|| format!("creating the data folder {}", root.display()))?;
+        let started = std::time::Instant::now();
+        let server = {
+            let path = root.clone();
+            tokio::task::spawn_blocking(move || {
+                pglite_oxide::PgliteServer::builder()
+                    .path(path)
+                    .database("postgres")
+                    .start()
+            })
+            .await
+            .context("starting the embedded PostgreSQL")?
+            .with_context(|| format!("starting the embedded PostgreSQL in {}", root.display()))?
+        };
+        tracing::info!(
+            data = %root.display(),
+            started_in_ms = started.elapsed().as_millis() as u64,
+            "embedded PostgreSQL started (no DATABASE_URL)"
+        );
+        let pool = match db::connect_with(&server.database_url(), 1).await {
+            Ok(pool) => pool,
+            Err(error) => {
+                stop_embedded(server).await;
+                return Err(error).context("connecting to the embedded PostgreSQL");
+            }
+        };
+        Ok(Self {
+            pool,
+            embedded: Some(server),
+        })
+    }
+
+    /// Closes the pool (waiting for a commit in flight to finish), then stops
+    /// the embedded server if there is one.
+    async fn close(self) {
+        self.pool.close().await;
+        #[cfg(feature = "embedded-db")]
+        if let Some(server) = self.embedded {
+            stop_embedded(server).await;
+        }
+    }
+}
+
+#[cfg(feature = "embedded-db")]
+async fn stop_embedded(server: pglite_oxide::PgliteServer) {
+    match tokio::task::spawn_blocking(move || server.shutdown()).await {
+        Ok(Ok(())) => tracing::info!("embedded PostgreSQL stopped"),
+        Ok(Err(error)) => tracing::warn!("stopping the embedded PostgreSQL: {error:#}"),
+        Err(error) => tracing::warn!("stopping the embedded PostgreSQL: {error}"),
+    }
+}
+
+/// Migrates, then syncs and serves until a shutdown signal or an error a
+/// person must look at.
+async fn run(args: Args, pool: sqlx::PgPool) -> Result<()> {
     db::migrate(&pool).await.context("migrating the database")?;
 
     let (contract, start_block) = match args.contract {
@@ -161,7 +268,7 @@ async fn main() -> Result<()> {
     let server = axum::serve(listener, app).with_graceful_shutdown(shutdown());
     let fetching = async {
         match &fetcher {
-            Some(fetcher) => fetcher.run().await,
+            Some(fetcher) => fetch_manifests(fetcher).await,
             None => std::future::pending().await,
         }
     };
@@ -172,6 +279,27 @@ async fn main() -> Result<()> {
         fetched = fetching => fetched.context("fetching manifests stopped")?,
     }
     Ok(())
+}
+
+/// Runs the manifest fetcher, restarting it after a database error retrying
+/// may fix (the database down, or its one embedded connection busy past the
+/// pool's wait): fetching titles never stops the indexer for that.
+async fn fetch_manifests(fetcher: &ManifestFetcher) -> tributary_indexer::Result<()> {
+    let mut backoff = Duration::from_secs(1);
+    loop {
+        let started = std::time::Instant::now();
+        match fetcher.run().await {
+            Err(error) if error.retry_may_help() => {
+                if started.elapsed() > Duration::from_secs(60) {
+                    backoff = Duration::from_secs(1);
+                }
+                tracing::warn!(%error, retry_in = ?backoff, "fetching manifests failed");
+                tokio::time::sleep(backoff).await;
+                backoff = (backoff * 2).min(Duration::from_secs(60));
+            }
+            other => return other,
+        }
+    }
 }
 
 /// The blob store `--manifest-store` names: a Kubo RPC API by URL, else a local directory.

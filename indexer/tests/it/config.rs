@@ -87,14 +87,24 @@ async fn the_binary_reads_contract_and_start_block_from_the_deployment_file() {
 #[test]
 fn the_binary_refuses_to_start_without_what_it_needs() {
     let bin = env!("CARGO_BIN_EXE_tributary-indexer");
-    // No DATABASE_URL.
-    let output = Command::new(bin)
-        .env_remove("DATABASE_URL")
-        .output()
-        .expect("run");
-    assert!(!output.status.success());
-    let stderr = String::from_utf8_lossy(&output.stderr);
-    assert!(stderr.contains("--database-url"), "{stderr}");
+    // No DATABASE_URL, in a build without the embedded PostgreSQL (with it,
+    // the binary starts the embedded one instead: tests/embedded.rs).
+    #[cfg(not(feature = "embedded-db"))]
+    {
+        let output = Command::new(bin)
+            .env_remove("DATABASE_URL")
+            .output()
+            .expect("run");
+        assert!(!output.status.success());
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert!(
+            stderr.contains(
+                "set DATABASE_URL, or build with --features embedded-db for the embedded PostgreSQL"
+            ),
+            "{stderr}"
+        );
+        assert_eq!(stderr.trim().lines().count(), 1, "one line: {stderr}");
+    }
 
     // No contract and no deployment file for the chain.
     let runtime = tokio::runtime::Runtime::new().expect("runtime");
