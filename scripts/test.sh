@@ -5,6 +5,8 @@ source "$(dirname "$0")/lib.sh"
 cd "$ROOT"
 # Two cores: keep cargo to two jobs and one target dir.
 export CARGO_BUILD_JOBS="${CARGO_BUILD_JOBS:-2}"
+# A one-shot run gains nothing from incremental caches, which are large on disk.
+if [[ "${CI:-}" == "true" ]]; then export CARGO_INCREMENTAL=0; fi
 
 say "contracts: format"
 forge fmt --check contracts test bench scripts/deploy
