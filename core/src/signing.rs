@@ -71,7 +71,7 @@ mod messages {
     alloy::sol! {
         /// `registerWithSig`: `creator` registers `manifestHash` at `uri` with the
         /// split and offers whose [`terms_hash`](super::terms_hash) is `termsHash`.
-        #[derive(Debug, Default, PartialEq, Eq)]
+        #[derive(Debug, Default, PartialEq, Eq, serde::Serialize)]
         struct Register {
             address creator;
             bytes32 manifestHash;
@@ -82,7 +82,7 @@ mod messages {
         }
 
         /// `publishVersionWithSig`: a new version `manifestHash` at `uri`.
-        #[derive(Debug, Default, PartialEq, Eq)]
+        #[derive(Debug, Default, PartialEq, Eq, serde::Serialize)]
         struct PublishVersion {
             uint256 datasetId;
             bytes32 manifestHash;
@@ -92,7 +92,7 @@ mod messages {
         }
 
         /// `setStatusWithSig`: `status` is a [`DatasetStatus`](crate::chain::DatasetStatus) byte.
-        #[derive(Debug, Default, PartialEq, Eq)]
+        #[derive(Debug, Default, PartialEq, Eq, serde::Serialize)]
         struct SetStatus {
             uint256 datasetId;
             uint8 status;
@@ -101,7 +101,7 @@ mod messages {
         }
 
         /// `setTermsWithSig`: new terms, by [`terms_hash`](super::terms_hash).
-        #[derive(Debug, Default, PartialEq, Eq)]
+        #[derive(Debug, Default, PartialEq, Eq, serde::Serialize)]
         struct SetTerms {
             uint256 datasetId;
             bytes32 termsHash;

@@ -8,6 +8,7 @@ pub mod events;
 mod heads;
 pub mod manifests;
 pub mod metrics;
+pub mod service;
 pub mod sync;
 
 pub use error::{Error, Result};

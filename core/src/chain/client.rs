@@ -582,6 +582,41 @@ impl Tributary {
             .await
     }
 
+    /// How much of the ERC-20 `token` this contract may take from `owner`.
+    pub async fn allowance(&self, token: Address, owner: Address) -> Result<U256> {
+        IERC20::new(token, self.client.provider.clone())
+            .allowance(owner, self.address())
+            .call()
+            .await
+            .map_err(Error::contract)
+    }
+
+    /// Runs [`purchase_paying`](Self::purchase_paying) as `buyer` would send it, without sending
+    /// it (`eth_call` on the latest block): the licence's token id, or the revert a transaction
+    /// would meet now.
+    pub async fn simulate_purchase(
+        &self,
+        buyer: Address,
+        dataset_id: U256,
+        terms: &Terms,
+        offer_index: usize,
+        recipient: Address,
+        value: U256,
+    ) -> Result<U256> {
+        self.contract
+            .purchase(
+                dataset_id,
+                terms.clone(),
+                U256::from(offer_index),
+                recipient,
+            )
+            .from(buyer)
+            .value(value)
+            .call()
+            .await
+            .map_err(Error::contract)
+    }
+
     /// Buys a licence under `terms.offers[offer_index]` for `recipient`,
     /// paying its price in ETH (for a token offer, approve the contract for
     /// the price first; no ETH is sent). The value is the licence's token id.
@@ -706,6 +741,16 @@ impl Tributary {
     pub async fn licence(&self, token_id: U256) -> Result<Licence> {
         self.contract
             .licence(token_id)
+            .call()
+            .await
+            .map_err(Error::contract)
+    }
+
+    /// The token a licence was paid in, where its royalties are paid (`ETH`, an ERC-20, or
+    /// `CREDITS`).
+    pub async fn licence_payment_token(&self, token_id: U256) -> Result<Address> {
+        self.contract
+            .licencePaymentToken(token_id)
             .call()
             .await
             .map_err(Error::contract)

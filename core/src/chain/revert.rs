@@ -180,6 +180,8 @@ fn write_value(
             write_list(f, "[", items, "]")
         }
         DynSolValue::Tuple(items) => write_list(f, "(", items, ")"),
+        // Exists with alloy's `eip712` feature (typed data); errors decode structs as tuples.
+        DynSolValue::CustomStruct { tuple, .. } => write_list(f, "(", tuple, ")"),
         DynSolValue::Function(function) => write!(f, "{function}"),
     }
 }

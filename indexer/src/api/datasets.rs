@@ -1,5 +1,6 @@
 //! Datasets: the registry as it stands, with versions, terms and provenance.
 
+use alloy::primitives::U256;
 use axum::{
     Json,
     extract::{
@@ -8,7 +9,7 @@ use axum::{
     },
 };
 use serde::{Deserialize, Serialize};
-use sqlx::FromRow;
+use sqlx::{FromRow, PgPool};
 use utoipa::{IntoParams, ToSchema};
 
 use super::{
@@ -330,7 +331,17 @@ pub(crate) async fn get_dataset(
     id: Result<Path<String>, PathRejection>,
 ) -> ApiResult<DatasetDetail> {
     let Path(id) = id.map_err(|_| ApiError::BadRequest("bad dataset id".into()))?;
-    let id = uint("dataset id", &id)?.to_string();
+    let id = uint("dataset id", &id)?;
+    match dataset_detail(&state.pool, id).await? {
+        Some(detail) => Ok(Json(detail)),
+        None => Err(ApiError::NotFound(format!("no dataset {id}"))),
+    }
+}
+
+/// Dataset `id` as the mirror has it now, with its versions and current terms; `None` if no
+/// dataset has this id (yet).
+pub async fn dataset_detail(pool: &PgPool, id: U256) -> Result<Option<DatasetDetail>, ApiError> {
+    let id = id.to_string();
     // One round trip: the dataset as the list shows it, plus its versions and the offers of
     // its terms in force as arrays, each aggregated in one index scan.
     let row: Option<DetailRow> = sqlx::query_as(
@@ -380,12 +391,9 @@ pub(crate) async fn get_dataset(
          WHERE d.dataset_id = $1::NUMERIC",
     )
     .bind(&id)
-    .fetch_optional(&state.pool)
+    .fetch_optional(pool)
     .await?;
-    let Some(row) = row else {
-        return Err(ApiError::NotFound(format!("no dataset {id}")));
-    };
-    row.into_detail().map(Json)
+    row.map(DetailRow::into_detail).transpose()
 }
 
 /// A dataset with its versions and current terms, as arrays (see `get_dataset`).

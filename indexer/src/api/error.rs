@@ -19,7 +19,7 @@ pub struct ErrorBody {
 /// An error's machine-readable code and human-readable message.
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
 pub struct ErrorDetail {
-    /// `bad_request`, `not_found`, `unavailable`, `not_ready` or `internal`.
+    /// `bad_request`, `not_found`, `conflict`, `unavailable`, `not_ready` or `internal`.
     pub code: String,
     /// What to do about it.
     pub message: String,
@@ -32,6 +32,9 @@ pub enum ApiError {
     BadRequest(String),
     /// 404: nothing has this id (or path).
     NotFound(String),
+    /// 409: the request is well formed but the state it acts on refuses it (the message says
+    /// what would work instead).
+    Conflict(String),
     /// 503: the database cannot be reached now.
     Unavailable,
     /// 503: the mirror cannot answer yet (the message says why).
@@ -69,6 +72,7 @@ impl IntoResponse for ApiError {
         let (status, code, message) = match self {
             Self::BadRequest(message) => (StatusCode::BAD_REQUEST, "bad_request", message),
             Self::NotFound(message) => (StatusCode::NOT_FOUND, "not_found", message),
+            Self::Conflict(message) => (StatusCode::CONFLICT, "conflict", message),
             Self::Unavailable => (
                 StatusCode::SERVICE_UNAVAILABLE,
                 "unavailable",

@@ -39,6 +39,7 @@ pub use self::{
     credits::{AccountCredits, CreditPayment},
     datasets::{
         CurrentTerms, DatasetDetail, DatasetPage, DatasetSummary, OfferView, Payee, Version,
+        dataset_detail,
     },
     error::{ApiError, ErrorBody, ErrorDetail},
     health::{Health, Readiness, Status},
@@ -174,6 +175,15 @@ pub struct ApiDoc;
 
 /// The API's routes.
 pub fn router(state: AppState) -> Router {
+    reads()
+        .route("/openapi.json", get(openapi))
+        .fallback(error::not_found)
+        .layer(middleware::from_fn(etag))
+        .with_state(state)
+}
+
+/// The read routes of the mirror, without `/openapi.json`, fallback or layers.
+fn reads() -> Router<AppState> {
     Router::new()
         .route("/health", get(health::health))
         .route("/healthz", get(health::healthz))
@@ -193,10 +203,27 @@ pub fn router(state: AppState) -> Router {
         .route("/credits/{account}", get(credits::account_credits))
         .route("/anchors", get(anchors::list_anchors))
         .route("/anchors/{root}", get(anchors::get_anchor))
-        .route("/openapi.json", get(openapi))
+}
+
+/// The API's routes plus `extra`, another service's routes served on the same port (a path
+/// may be in both when the methods differ, as `POST /datasets` beside `GET /datasets`), with
+/// one `/openapi.json`: this API's document merged with `extra_doc`.
+pub fn router_with(state: AppState, extra: Router, extra_doc: utoipa::openapi::OpenApi) -> Router {
+    let mut doc = ApiDoc::openapi();
+    doc.merge(extra_doc);
+    let doc = Arc::new(doc);
+    reads()
+        .with_state(state)
+        .merge(extra)
+        .route(
+            "/openapi.json",
+            get(move || {
+                let doc = doc.clone();
+                async move { Json(doc.as_ref().clone()) }
+            }),
+        )
         .fallback(error::not_found)
         .layer(middleware::from_fn(etag))
-        .with_state(state)
 }
 
 async fn openapi() -> Json<utoipa::openapi::OpenApi> {
