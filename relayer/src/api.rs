@@ -314,8 +314,14 @@ pub struct JobView {
     /// How a done job ended: `minted`, `already_credited`,
     /// `refused_reversed`, `skipped_reversed`, `reversed`, `already_reversed`.
     pub outcome: Option<String>,
-    /// The relayer's transaction, when it was the one that did it.
+    /// The job's transaction: while it is being sent, the current one (the
+    /// newest fee level of its nonce); once done, the one that did it
+    /// (`null` when the chain was found credited or reversed already).
     pub tx_hash: Option<String>,
+    /// The nonce of the job's current (or last) transaction.
+    pub nonce: Option<i64>,
+    /// Transactions signed for the job so far, fee bumps included.
+    pub tx_count: i32,
     /// The last failure (a failed job's reason).
     pub last_error: Option<String>,
     /// Created (RFC 3339, UTC).
@@ -338,6 +344,8 @@ impl From<db::JobRecord> for JobView {
             attempts: job.attempts,
             outcome: job.outcome,
             tx_hash: job.tx_hash.map(|hash| hash.to_string()),
+            nonce: job.nonce,
+            tx_count: job.tx_count,
             last_error: job.last_error,
             created_at: job.created_at,
             updated_at: job.updated_at,

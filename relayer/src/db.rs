@@ -43,7 +43,7 @@ pub async fn migrate(pool: &PgPool) -> Result<()> {
 }
 
 /// Runs `work` on the pool in a task of its own (see the module docs).
-async fn in_task<T, F>(pool: &PgPool, work: impl FnOnce(PgPool) -> F) -> Result<T>
+pub(crate) async fn in_task<T, F>(pool: &PgPool, work: impl FnOnce(PgPool) -> F) -> Result<T>
 where
     T: Send + 'static,
     F: Future<Output = Result<T>> + Send + 'static,
@@ -367,16 +367,21 @@ fn job(row: &PgRow) -> Result<Job> {
     })
 }
 
-/// Marks the claimed `job` done. False when the claim was lost (its lease
-/// passed and another worker took the job): nothing is written then.
+/// Marks the claimed `job` done. `mined` names the job's transaction whose
+/// receipt ended it (nonce and hash): in the same database transaction it
+/// is marked `mined` and the others of its nonce `replaced`. False when the
+/// claim was lost (its lease passed and another worker took the job):
+/// nothing is written then.
 pub async fn finish(
     pool: &PgPool,
     job: &Job,
     outcome: Outcome,
     tx_hash: Option<B256>,
+    mined: Option<(u64, B256)>,
 ) -> Result<bool> {
     let (id, attempt) = (job.id, job.attempt);
     in_task(pool, move |pool| async move {
+        let mut tx = pool.begin().await?;
         let updated = sqlx::query(
             "UPDATE jobs SET status = 'done', outcome = $3, tx_hash = $4, last_error = NULL,
                  lease_until = NULL, updated_at = now()
@@ -386,12 +391,61 @@ pub async fn finish(
         .bind(attempt)
         .bind(outcome.as_str())
         .bind(tx_hash.as_ref().map(|hash| hash.as_slice()))
-        .execute(&pool)
+        .execute(&mut *tx)
         .await?
         .rows_affected();
-        Ok(updated == 1)
+        if updated != 1 {
+            tx.rollback().await?;
+            return Ok(false);
+        }
+        if let Some((nonce, hash)) = mined {
+            close_mined(&mut tx, id, nonce, hash).await?;
+        }
+        tx.commit().await?;
+        Ok(true)
     })
     .await
+}
+
+async fn close_mined(tx: &mut sqlx::PgConnection, job: i64, nonce: u64, hash: B256) -> Result<()> {
+    sqlx::query(
+        "UPDATE transactions
+         SET status = CASE WHEN tx_hash = $3 THEN 'mined' ELSE 'replaced' END
+         WHERE job_id = $1 AND nonce = $2 AND status = 'pending'",
+    )
+    .bind(job)
+    .bind(i64::try_from(nonce).unwrap_or(i64::MAX))
+    .bind(hash.as_slice())
+    .execute(tx)
+    .await?;
+    Ok(())
+}
+
+/// Records that the job's transaction `hash` at `nonce` was mined (and
+/// reverted: the job goes on with a new transaction).
+pub async fn mark_mined(pool: &PgPool, job: &Job, nonce: u64, hash: B256) -> Result<()> {
+    let id = job.id;
+    in_task(pool, move |pool| async move {
+        let mut conn = pool.acquire().await?;
+        close_mined(&mut conn, id, nonce, hash).await
+    })
+    .await
+}
+
+/// Sets the claimed `job`'s `last_error` while it keeps running (a
+/// transaction waiting at the fee cap says so).
+pub async fn note(pool: &PgPool, job: &Job, note: &str) -> Result<bool> {
+    let updated = sqlx::query(
+        "UPDATE jobs SET last_error = $3, updated_at = now()
+         WHERE id = $1 AND status = 'running' AND attempts = $2",
+    )
+    .bind(job.id)
+    .bind(job.attempt)
+    .bind(note)
+    .execute(pool)
+    .await?
+    .rows_affected();
+    Ok(updated == 1)
 }
 
 /// Puts the claimed `job` back, due again after `delay`, with the reason it
@@ -484,8 +538,13 @@ pub struct JobRecord {
     pub attempts: i32,
     /// How a done job ended.
     pub outcome: Option<String>,
-    /// The transaction that did it, when this relayer's own did.
+    /// The job's transaction: the current one while it is being sent (the
+    /// newest of its nonce), the one that did it once done.
     pub tx_hash: Option<B256>,
+    /// The nonce of the job's current (or last) transaction.
+    pub nonce: Option<i64>,
+    /// Transactions signed for the job so far, fee bumps included.
+    pub tx_count: i32,
     /// The last failure.
     pub last_error: Option<String>,
     /// When it was created (RFC 3339, UTC).
@@ -505,7 +564,8 @@ pub async fn jobs(
         "SELECT id, kind, status, payment_id, payment_intent, account, amount::TEXT, event_id,
              attempts, outcome, tx_hash, last_error,
              to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"'),
-             to_char(updated_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"')
+             to_char(updated_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"'),
+             nonce, tx_count
          FROM jobs
          WHERE ($1::TEXT IS NULL OR status = $1) AND id > $2
          ORDER BY id
@@ -536,6 +596,8 @@ pub async fn jobs(
                 last_error: row.try_get(11)?,
                 created_at: row.try_get(12)?,
                 updated_at: row.try_get(13)?,
+                nonce: row.try_get(14)?,
+                tx_count: row.try_get(15)?,
             })
         })
         .collect()
@@ -547,7 +609,7 @@ fn millis(duration: Duration) -> i64 {
     i64::try_from(duration.as_millis()).unwrap_or(i64::MAX)
 }
 
-fn b256(bytes: &[u8]) -> Result<B256> {
+pub(crate) fn b256(bytes: &[u8]) -> Result<B256> {
     B256::try_from(bytes).map_err(|_| Error::Corrupt(format!("{} bytes, not a hash", bytes.len())))
 }
 

@@ -12,7 +12,7 @@ use tributary_core::{
     signing::Key,
 };
 use tributary_relayer::{
-    Worker, WorkerConfig,
+    SenderConfig, Worker, WorkerConfig,
     api::{self, AppState},
     config, db,
     stripe::Verifier,
@@ -96,6 +96,20 @@ struct Args {
     #[arg(long, env = "TRIBUTARY_MAX_BACKOFF_SECS", default_value_t = 300)]
     max_backoff_secs: u64,
 
+    /// Seconds a transaction may stay unmined before it is replaced with fees
+    /// raised by at least 12.5 %.
+    #[arg(long, env = "TRIBUTARY_BUMP_AFTER_SECS", default_value_t = 60)]
+    bump_after_secs: u64,
+
+    /// The highest max fee per gas ever signed, in gwei (fractions allowed):
+    /// at the cap a stuck transaction is waited on, not bumped.
+    #[arg(long, env = "TRIBUTARY_MAX_FEE_GWEI", default_value_t = 500.0)]
+    max_fee_gwei: f64,
+
+    /// Seconds to wait for one answer of the node.
+    #[arg(long, env = "TRIBUTARY_RPC_TIMEOUT_SECS", default_value_t = 10)]
+    rpc_timeout_secs: u64,
+
     /// Milliseconds between looks at the outbox when idle.
     #[arg(long, env = "TRIBUTARY_POLL_MS", default_value_t = 1000)]
     poll_ms: u64,
@@ -177,10 +191,19 @@ async fn main() -> Result<()> {
         "relaying"
     );
 
+    if !(args.max_fee_gwei.is_finite() && args.max_fee_gwei > 0.0) {
+        bail!("--max-fee-gwei must be a positive number");
+    }
+    let sender = SenderConfig::default()
+        .with_bump_after(Duration::from_secs(args.bump_after_secs))
+        .with_max_fee_per_gas((args.max_fee_gwei * 1e9) as u128)
+        .with_rpc_timeout(Duration::from_secs(args.rpc_timeout_secs));
     let worker = Worker::new(
         pool.clone(),
         tributary,
+        &key,
         WorkerConfig::default()
+            .with_sender(sender)
             .with_lease(Duration::from_secs(args.lease_secs))
             .with_max_attempts(args.max_attempts)
             .with_backoff(

@@ -3,22 +3,28 @@
 //!
 //! Each job is claimed with a lease (`FOR UPDATE SKIP LOCKED`, so several
 //! workers never take the same job), checked against the contract's view
-//! `creditPayment`, sent, and marked done once its receipt has the configured
-//! confirmations. A crash anywhere leaves the job `running` until its lease
-//! passes; the next claim reads the view first, so a transaction that did
-//! land is never sent twice (and were it sent twice, the contract refuses
-//! the second: `PaymentAlreadyCredited`).
+//! `creditPayment`, sent through the [`Sender`] (its own nonces, the signed
+//! transaction stored before the broadcast, fee bumps), and marked done once
+//! its receipt has the configured confirmations in a canonical block. A crash
+//! anywhere leaves the job `running` until its lease passes; the next claim
+//! goes on with the job's stored transaction if it has one, else reads the
+//! view first, so a transaction that did land is never sent twice (and were
+//! it sent twice, the contract refuses the second: `PaymentAlreadyCredited`).
 
 use std::{sync::Arc, time::Duration};
 
 use alloy::primitives::{Address, B256, U256};
 use sqlx::PgPool;
 use tokio::sync::Notify;
-use tributary_core::chain::{ITributary::ITributaryErrors, Tributary};
+use tributary_core::{
+    chain::{CreditPayment, ITributary::ITributaryErrors, Tributary},
+    signing::Key,
+};
 
 use crate::{
     db::{self, Job, JobKind, Outcome},
     error::Result,
+    sender::{Call, SendError, Sender, SenderConfig, Sent},
 };
 
 /// How the worker claims, retries and gives up.
@@ -38,6 +44,8 @@ pub struct WorkerConfig {
     /// How often an idle worker looks for due jobs (new jobs stored by the
     /// same process wake it at once). Default 1 s.
     pub poll_interval: Duration,
+    /// How transactions are priced, replaced and waited on.
+    pub sender: SenderConfig,
 }
 
 impl Default for WorkerConfig {
@@ -48,6 +56,7 @@ impl Default for WorkerConfig {
             backoff: Duration::from_secs(1),
             max_backoff: Duration::from_secs(300),
             poll_interval: Duration::from_secs(1),
+            sender: SenderConfig::default(),
         }
     }
 }
@@ -76,6 +85,12 @@ impl WorkerConfig {
     /// This configuration, polling every `interval` when idle.
     pub fn with_poll_interval(mut self, interval: Duration) -> Self {
         self.poll_interval = interval;
+        self
+    }
+
+    /// This configuration, sending as `sender` says.
+    pub fn with_sender(mut self, sender: SenderConfig) -> Self {
+        self.sender = sender;
         self
     }
 
@@ -127,51 +142,126 @@ pub enum Step {
 /// A failed attempt.
 struct Failure {
     message: String,
-    /// No retry can help (the contract refuses the input for ever).
-    permanent: bool,
+    kind: FailureKind,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum FailureKind {
+    /// No retry can help (the contract refuses the input for ever): parked at once.
+    Permanent,
+    /// Retried after a backoff; parked after the last attempt.
+    Retry,
+    /// The node, the key's funds or the chain's pace: retried after a
+    /// backoff, never parked (nothing about the job is wrong).
+    Transient,
+    /// Another claim owns the job.
+    LostClaim,
+}
+
+impl Failure {
+    fn new(kind: FailureKind, message: impl Into<String>) -> Self {
+        Self {
+            message: message.into(),
+            kind,
+        }
+    }
 }
 
 impl From<tributary_core::Error> for Failure {
     fn from(error: tributary_core::Error) -> Self {
-        let permanent = matches!(
-            error.revert().and_then(|revert| revert.as_tributary()),
-            Some(ITributaryErrors::InvalidCredit(_))
-        );
-        Self {
-            message: error.to_string(),
-            permanent,
-        }
+        let kind = match &error {
+            tributary_core::Error::Reverted(revert)
+                if matches!(
+                    revert.as_tributary(),
+                    Some(ITributaryErrors::InvalidCredit(_))
+                ) =>
+            {
+                FailureKind::Permanent
+            }
+            tributary_core::Error::Rpc(_) => FailureKind::Transient,
+            _ => FailureKind::Retry,
+        };
+        Self::new(kind, error.to_string())
     }
 }
 
 impl From<crate::Error> for Failure {
     fn from(error: crate::Error) -> Self {
+        Self::new(FailureKind::Transient, error.to_string())
+    }
+}
+
+impl From<SendError> for Failure {
+    fn from(error: SendError) -> Self {
+        let message = error.to_string();
+        let kind = match error {
+            SendError::Reverted(error) => return Self::from(error),
+            SendError::Unreachable(_)
+            | SendError::InsufficientFunds(_)
+            | SendError::NotConfirmed { .. }
+            | SendError::Db(_) => FailureKind::Transient,
+            SendError::Refused(_) => FailureKind::Retry,
+            SendError::LostClaim => FailureKind::LostClaim,
+        };
+        Self::new(kind, message)
+    }
+}
+
+/// How a job ended: its outcome, the transaction that did it, and the
+/// job's transaction whose receipt told (nonce, hash).
+struct Finished {
+    outcome: Outcome,
+    tx_hash: Option<B256>,
+    mined: Option<(u64, B256)>,
+}
+
+impl Finished {
+    fn seen(outcome: Outcome) -> Self {
         Self {
-            message: error.to_string(),
-            permanent: false,
+            outcome,
+            tx_hash: None,
+            mined: None,
         }
     }
 }
 
-/// Drains the outbox into transactions sent through `tributary` (a client
-/// holding the relayer key).
+/// What one job sends, and how the chain's answers map to outcomes.
+struct Plan {
+    call: Call,
+    /// The outcome when the job's own transaction succeeds.
+    sent: Outcome,
+}
+
+/// Drains the outbox into transactions signed by the relayer key and sent
+/// through `tributary`'s node (see [`Sender`]).
 #[derive(Debug, Clone)]
 pub struct Worker {
     pool: PgPool,
     tributary: Tributary,
+    sender: Sender,
     config: WorkerConfig,
     wake: Arc<Notify>,
 }
 
 impl Worker {
-    /// A worker on `pool`, sending through `tributary`.
-    pub fn new(pool: PgPool, tributary: Tributary, config: WorkerConfig) -> Self {
+    /// A worker on `pool`, reading through `tributary` and sending its
+    /// transactions signed by `key` (which must hold `RELAYER_ROLE`) to the
+    /// same node; it waits as `tributary`'s client is configured
+    /// (confirmations, receipt timeout per claim, poll interval).
+    pub fn new(pool: PgPool, tributary: Tributary, key: &Key, config: WorkerConfig) -> Self {
+        let sender = Sender::new(pool.clone(), tributary.client(), key, config.sender.clone());
         Self {
             pool,
             tributary,
+            sender,
             config,
             wake: Arc::default(),
         }
+    }
+
+    /// The worker's sender.
+    pub fn sender(&self) -> &Sender {
+        &self.sender
     }
 
     /// What wakes an idle worker at once (the webhook handler notifies it
@@ -181,8 +271,12 @@ impl Worker {
     }
 
     /// Runs until the future is dropped. Database and node failures are
-    /// logged and retried; nothing here stops the worker.
+    /// logged and retried; nothing here stops the worker. The key's nonce
+    /// is reconciled with the node first.
     pub async fn run(&self) {
+        if let Err(error) = self.sender.reconcile().await {
+            tracing::warn!(%error, "cannot reconcile the nonce with the node yet; will at the first send");
+        }
         let mut idle_backoff = self.config.poll_interval;
         loop {
             match self.step().await {
@@ -222,8 +316,13 @@ impl Worker {
             JobKind::ReverseCredits => self.reverse(&job).await,
         };
         let step = match result {
-            Ok((outcome, tx_hash)) => {
-                if !db::finish(&self.pool, &job, outcome, tx_hash).await? {
+            Ok(finished) => {
+                let Finished {
+                    outcome,
+                    tx_hash,
+                    mined,
+                } = finished;
+                if !db::finish(&self.pool, &job, outcome, tx_hash, mined).await? {
                     return Ok(self.lost(&job));
                 }
                 tracing::info!(job = job.id, %outcome, tx = ?tx_hash, "job done");
@@ -232,7 +331,16 @@ impl Worker {
                     outcome,
                 }
             }
-            Err(failure) if failure.permanent || job.attempt >= self.config.max_attempts => {
+            Err(failure) if failure.kind == FailureKind::LostClaim => return Ok(self.lost(&job)),
+            Err(failure)
+                if (failure.kind == FailureKind::Permanent
+                    || (failure.kind == FailureKind::Retry
+                        && job.attempt >= self.config.max_attempts))
+                    // A job with a transaction that may still be mined holds
+                    // its nonce: it is never parked (the nonce would stay a
+                    // gap that stops every later transaction of the key).
+                    && self.sender.open(job.id).await.is_ok_and(|open| open.is_empty()) =>
+            {
                 if !db::park(&self.pool, &job, &failure.message).await? {
                     return Ok(self.lost(&job));
                 }
@@ -278,64 +386,150 @@ impl Worker {
         Step::LostClaim { job: job.id }
     }
 
-    async fn mint(&self, job: &Job) -> Result<(Outcome, Option<B256>), Failure> {
+    async fn mint(&self, job: &Job) -> Result<Finished, Failure> {
         let (Some(account), Some(amount)) = (job.account, job.amount) else {
-            return Err(Failure {
-                message: "a mint job without account or amount".into(),
-                permanent: true,
-            });
+            return Err(Failure::new(
+                FailureKind::Permanent,
+                "a mint job without account or amount",
+            ));
         };
-        // A refund or dispute already seen: the payment is not to be
-        // credited (the contract would refuse it once the reversal lands).
-        if db::reversal_exists(&self.pool, job.payment_id).await? {
-            return Ok((Outcome::SkippedReversed, None));
-        }
-        let recorded = self.tributary.credit_payment(job.payment_id).await?;
-        if recorded.reversed {
-            return Ok((Outcome::RefusedReversed, None));
-        }
-        if recorded.account != Address::ZERO {
-            warn_if_other(
-                job,
-                recorded.account,
-                U256::from(recorded.amount),
-                account,
-                amount,
-            );
-            return Ok((Outcome::AlreadyCredited, None));
-        }
-        match self
-            .tributary
-            .mint_credits(job.payment_id, account, amount)
-            .await
-        {
-            Ok(confirmed) => Ok((Outcome::Minted, Some(confirmed.receipt.transaction_hash))),
-            Err(error) => match error.revert().and_then(|revert| revert.as_tributary()) {
-                Some(ITributaryErrors::PaymentAlreadyCredited(_)) => {
-                    Ok((Outcome::AlreadyCredited, None))
-                }
-                Some(ITributaryErrors::PaymentAlreadyReversed(_)) => {
-                    Ok((Outcome::RefusedReversed, None))
-                }
-                _ => Err(error.into()),
+        let plan = Plan {
+            call: Call {
+                to: self.tributary.address(),
+                input: self
+                    .tributary
+                    .contract()
+                    .mintCredits(job.payment_id, account, amount)
+                    .calldata()
+                    .clone(),
             },
-        }
+            sent: Outcome::Minted,
+        };
+        self.carry(job, &plan, |recorded| {
+            if recorded.reversed {
+                return Some(Outcome::RefusedReversed);
+            }
+            if recorded.account != Address::ZERO {
+                warn_if_other(
+                    job,
+                    recorded.account,
+                    U256::from(recorded.amount),
+                    account,
+                    amount,
+                );
+                return Some(Outcome::AlreadyCredited);
+            }
+            None
+        })
+        .await
     }
 
-    async fn reverse(&self, job: &Job) -> Result<(Outcome, Option<B256>), Failure> {
-        let recorded = self.tributary.credit_payment(job.payment_id).await?;
-        if recorded.reversed {
-            return Ok((Outcome::AlreadyReversed, None));
-        }
-        match self.tributary.reverse_credits(job.payment_id).await {
-            Ok(confirmed) => Ok((Outcome::Reversed, Some(confirmed.receipt.transaction_hash))),
-            Err(error) => match error.revert().and_then(|revert| revert.as_tributary()) {
-                Some(ITributaryErrors::PaymentAlreadyReversed(_)) => {
-                    Ok((Outcome::AlreadyReversed, None))
-                }
-                _ => Err(error.into()),
+    async fn reverse(&self, job: &Job) -> Result<Finished, Failure> {
+        let plan = Plan {
+            call: Call {
+                to: self.tributary.address(),
+                input: self
+                    .tributary
+                    .contract()
+                    .reverseCredits(job.payment_id)
+                    .calldata()
+                    .clone(),
             },
+            sent: Outcome::Reversed,
+        };
+        self.carry(job, &plan, |recorded| {
+            recorded.reversed.then_some(Outcome::AlreadyReversed)
+        })
+        .await
+    }
+
+    /// Carries the job's call to the chain. `seen` reads the contract's
+    /// record of the payment: `Some` when nothing (more) is to be sent.
+    ///
+    /// A job with stored transactions goes on with them (whatever the view
+    /// says now: their nonce must be used, and a late one is refused by the
+    /// contract's payment-id dedupe). Otherwise the view is read first, then
+    /// a new transaction is sent.
+    async fn carry(
+        &self,
+        job: &Job,
+        plan: &Plan,
+        seen: impl Fn(&CreditPayment) -> Option<Outcome>,
+    ) -> Result<Finished, Failure> {
+        // A nonce taken by another sender makes the job send again; three
+        // times in a row is someone fighting over the key.
+        for _ in 0..3 {
+            let open = self.sender.open(job.id).await?;
+            if open.is_empty() {
+                // A refund or dispute already seen: the payment is not to be
+                // credited (the contract would refuse it once the reversal lands).
+                if job.kind == JobKind::MintCredits
+                    && db::reversal_exists(&self.pool, job.payment_id).await?
+                {
+                    return Ok(Finished::seen(Outcome::SkippedReversed));
+                }
+                let recorded = self.tributary.credit_payment(job.payment_id).await?;
+                if let Some(outcome) = seen(&recorded) {
+                    return Ok(Finished::seen(outcome));
+                }
+            }
+            match self.sender.send(job, &plan.call, open).await {
+                Ok(Sent::Mined { nonce, receipt }) => {
+                    let hash = receipt.transaction_hash;
+                    if receipt.status() {
+                        return Ok(Finished {
+                            outcome: plan.sent,
+                            tx_hash: Some(hash),
+                            mined: Some((nonce, hash)),
+                        });
+                    }
+                    // Mined and reverted: the contract's record says why
+                    // (credited or reversed meanwhile), else it is retried
+                    // with a new transaction (the gas estimate tells the reason).
+                    let recorded = self.tributary.credit_payment(job.payment_id).await?;
+                    if let Some(outcome) = seen(&recorded) {
+                        return Ok(Finished {
+                            outcome,
+                            tx_hash: None,
+                            mined: Some((nonce, hash)),
+                        });
+                    }
+                    db::mark_mined(&self.pool, job, nonce, hash).await?;
+                    return Err(Failure::new(
+                        FailureKind::Retry,
+                        format!("transaction {hash} (nonce {nonce}) was mined but reverted"),
+                    ));
+                }
+                Ok(Sent::NonceTaken { nonce }) => {
+                    tracing::warn!(
+                        job = job.id,
+                        nonce,
+                        "nonce taken by another sender; sending again"
+                    );
+                }
+                Err(SendError::Reverted(error)) => {
+                    return match error.revert().and_then(|revert| revert.as_tributary()) {
+                        Some(ITributaryErrors::PaymentAlreadyCredited(_))
+                            if job.kind == JobKind::MintCredits =>
+                        {
+                            Ok(Finished::seen(Outcome::AlreadyCredited))
+                        }
+                        Some(ITributaryErrors::PaymentAlreadyReversed(_)) => {
+                            Ok(Finished::seen(match job.kind {
+                                JobKind::MintCredits => Outcome::RefusedReversed,
+                                JobKind::ReverseCredits => Outcome::AlreadyReversed,
+                            }))
+                        }
+                        _ => Err(error.into()),
+                    };
+                }
+                Err(error) => return Err(error.into()),
+            }
         }
+        Err(Failure::new(
+            FailureKind::Transient,
+            "the key's nonce was taken by another sender three times in a row",
+        ))
     }
 }
 

@@ -426,11 +426,16 @@ async fn worker_with(
             chain.with_poll_interval(Duration::from_millis(10)),
         )
         .await;
-    tributary_relayer::Worker::new(pool.clone(), tributary.with_client(&client), config)
+    tributary_relayer::Worker::new(
+        pool.clone(),
+        tributary.with_client(&client),
+        &account(RELAYER),
+        config,
+    )
 }
 
 #[tokio::test]
-async fn a_transaction_not_confirmed_in_time_is_found_credited_on_the_next_claim() {
+async fn a_transaction_not_confirmed_in_time_is_waited_on_by_the_next_claim_not_sent_again() {
     let db = TestDb::create().await;
     let pool = db.pool().await;
     let anvil = Anvil::start();
@@ -448,21 +453,30 @@ async fn a_transaction_not_confirmed_in_time_is_found_credited_on_the_next_claim
         matches!(&first, Step::Retry { error, .. } if error.contains("not confirmed")),
         "{first:?}"
     );
-    // It lands later; the next claim reads the view and sends nothing more.
+    // The job shows its pending transaction meanwhile.
+    let (_, page) = get(&app, "/jobs").await;
+    let job = &page["items"][0];
+    assert_eq!(job["status"], "pending");
+    assert_eq!(job["nonce"], 0);
+    assert_eq!(job["tx_count"], 1);
+    let pending = job["tx_hash"].as_str().expect("the stored hash").to_owned();
+    // It lands later; the next claim finds its receipt and sends nothing more.
     anvil.rpc("evm_mine", json!([])).await;
     anvil.rpc("evm_setAutomine", json!([true])).await;
-    tokio::time::sleep(Duration::from_millis(20)).await;
     let steps = drain(&worker).await;
     assert!(
         matches!(
             steps.as_slice(),
             [Step::Done {
-                outcome: Outcome::AlreadyCredited,
+                outcome: Outcome::Minted,
                 ..
             }]
         ),
         "{steps:?}"
     );
+    let (_, page) = get(&app, "/jobs").await;
+    assert_eq!(page["items"][0]["tx_hash"], pending.as_str());
+    assert_eq!(page["items"][0]["tx_count"], 1);
     assert_eq!(minted(&anvil, tributary.address()).await.len(), 1);
     assert_eq!(
         tributary.credit_balance(buyer()).await.expect("balance"),

@@ -6,6 +6,7 @@
 #![allow(clippy::type_complexity)]
 
 mod chain;
+mod faults;
 mod process;
 mod signature;
 mod stripe_js;

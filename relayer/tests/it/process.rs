@@ -215,14 +215,30 @@ async fn killed_between_storing_and_confirming_then_restarted_credits_exactly_on
         );
         tokio::time::sleep(Duration::from_millis(100)).await;
     };
-    // The first was mined while the relayer was dead: the restart finds it
-    // credited and does not send again.
+    // The first was stored and broadcast before the kill, and mined while
+    // the relayer was dead: the restart finds the stored transaction's
+    // receipt and does not send again.
     assert_eq!(done[0]["payment_intent"], "pi_kill_1");
-    assert_eq!(done[0]["outcome"], "already_credited");
+    assert_eq!(done[0]["outcome"], "minted");
+    assert_eq!(done[0]["tx_count"], 1);
     assert!(
         ["minted", "already_credited"].contains(&done[1]["outcome"].as_str().expect("outcome")),
         "{}",
         done[1]
+    );
+    // Two transactions from the key, nonces 0 and 1: none reused, no gap.
+    let stored: Vec<(i64, String)> =
+        sqlx::query_as("SELECT nonce, status FROM transactions ORDER BY nonce")
+            .fetch_all(&pool)
+            .await
+            .expect("transactions");
+    assert_eq!(stored, vec![(0, "mined".into()), (1, "mined".into())]);
+    assert_eq!(
+        provider
+            .get_transaction_count(relayer)
+            .await
+            .expect("nonce"),
+        2
     );
 
     let events = minted(&anvil, tributary.address()).await;

@@ -298,6 +298,7 @@ pub(crate) async fn worker(
     Worker::new(
         pool.clone(),
         as_account(anvil, tributary, index).await,
+        &account(index),
         config,
     )
 }
