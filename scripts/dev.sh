@@ -2,16 +2,17 @@
 # Run all of Tributary locally with one command (docs/quickstart.md):
 #   1. checks the prerequisites (one line per missing one, then exit 1);
 #   2. installs what is missing (scripts/install.sh), builds the contracts and the debug
-#      binaries (tributary, tributary-indexer, tributary-relayer) with the workspace's tests;
+#      binaries (tributary, tributary-api, tributary-relayer) with the workspace's tests;
 #   3. starts anvil with its state kept in the data folder, deploys the suite (or reuses the
 #      deployment of an earlier start);
-#   4. prepares the databases, starts the indexer and the relayer;
+#   4. prepares the databases, starts the API (tributary-api: the indexer and the product
+#      endpoints, one process) and the relayer;
 #   5. on the first start, seeds a demo: two creators, three datasets, a purchase by wallet, a
 #      purchase by card (a signed Stripe webhook credited by the relayer), a claim;
 #   6. waits until everything is indexed, prints the URLs and the demo's verify command, then
 #      a line `ready`; Ctrl-C (or SIGTERM) stops every child process and keeps the data.
 # Configuration (environment; every key in docs/config.md): TRIBUTARY_DEV_DIR,
-# TRIBUTARY_DEV_RPC_PORT, TRIBUTARY_DEV_INDEXER_PORT, TRIBUTARY_DEV_RELAYER_PORT (0: a free
+# TRIBUTARY_DEV_RPC_PORT, TRIBUTARY_DEV_API_PORT, TRIBUTARY_DEV_RELAYER_PORT (0: a free
 # port), TRIBUTARY_DEV_CHAIN_ID, DATABASE_URL, TRIBUTARY_DEV_PG, TRIBUTARY_DEV_DB_PREFIX.
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
@@ -25,12 +26,12 @@ DEV_DIR="$(cd "$DEV_DIR" && pwd)"
 cd "$ROOT"
 
 RPC_PORT="${TRIBUTARY_DEV_RPC_PORT:-8545}"
-INDEXER_PORT="${TRIBUTARY_DEV_INDEXER_PORT:-8080}"
+API_PORT="${TRIBUTARY_DEV_API_PORT:-8080}"
 RELAYER_PORT="${TRIBUTARY_DEV_RELAYER_PORT:-8090}"
 CHAIN_ID="${TRIBUTARY_DEV_CHAIN_ID:-31337}"
 PG_SERVER="${TRIBUTARY_DEV_PG:-postgres://postgres@127.0.0.1:5432}"
 DB_PREFIX="${TRIBUTARY_DEV_DB_PREFIX:-tributary_dev}"
-for value in "$RPC_PORT" "$INDEXER_PORT" "$RELAYER_PORT" "$CHAIN_ID"; do
+for value in "$RPC_PORT" "$API_PORT" "$RELAYER_PORT" "$CHAIN_ID"; do
     [[ "$value" =~ ^[0-9]+$ ]] || die "ports and the chain id are whole numbers (got '$value')"
 done
 [[ "$DB_PREFIX" =~ ^[a-z_][a-z0-9_]*$ ]] ||
@@ -71,7 +72,7 @@ if [ -f "$DEV_DIR/run/dev.pid" ] && alive "$(cat "$DEV_DIR/run/dev.pid")"; then
     die "a dev stack already runs on $DEV_DIR (pid $(cat "$DEV_DIR/run/dev.pid")): stop it first, or set TRIBUTARY_DEV_DIR"
 fi
 # A run killed without its cleanup (SIGKILL) leaves its children: name them rather than clash.
-for name in anvil indexer relayer; do
+for name in anvil api relayer; do
     file="$DEV_DIR/run/$name.pid"
     [ -f "$file" ] || continue
     pid="$(cat "$file")"
@@ -154,7 +155,7 @@ s = socket.socket()
 s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
 s.bind(("127.0.0.1", int(sys.argv[1])))' "$1" 2>/dev/null
 }
-for spec in "anvil:$RPC_PORT:TRIBUTARY_DEV_RPC_PORT" "indexer:$INDEXER_PORT:TRIBUTARY_DEV_INDEXER_PORT" \
+for spec in "anvil:$RPC_PORT:TRIBUTARY_DEV_RPC_PORT" "api:$API_PORT:TRIBUTARY_DEV_API_PORT" \
     "relayer:$RELAYER_PORT:TRIBUTARY_DEV_RELAYER_PORT"; do
     IFS=: read -r name port var <<<"$spec"
     port_free "$port" ||
@@ -192,7 +193,7 @@ say "checking the toolchain (scripts/install.sh)"
 scripts/install.sh
 say "building the contracts (forge build)"
 forge build -q --skip test
-# tributary, tributary-indexer and tributary-relayer (debug), built with the workspace's tests:
+# tributary, tributary-api and tributary-relayer (debug), built with the workspace's tests:
 # dev-dependencies change the features of shared crates (reqwest, regex, hashbrown), so a
 # `--bins`-only build would compile a second copy of the dependency tree beside the one
 # `cargo test --workspace` builds. This way the README's two commands share one build, and after
@@ -293,11 +294,11 @@ secret_file="$DEV_DIR/secrets/stripe-webhook-secret"
     python3 -c 'import secrets; print("whsec_" + secrets.token_hex(24))' >"$secret_file"
 umask 022
 
-say "starting the indexer (manifests from $DEV_DIR/blobs)"
+say "starting the API and the indexer in it (tributary-api; manifests in $DEV_DIR/blobs)"
 mkdir -p "$DEV_DIR/blobs"
-DATABASE_URL="$INDEXER_DB" start_child indexer "$DEV_DIR/logs/indexer.log" \
-    "$BIN/tributary-indexer" --rpc-url "$RPC_URL" --ws-url "$WS_URL" --contract "$CONTRACT" \
-    --deployments "$DEV_DIR/deployments" --listen "127.0.0.1:$INDEXER_PORT" \
+DATABASE_URL="$INDEXER_DB" start_child api "$DEV_DIR/logs/api.log" \
+    "$BIN/tributary-api" --rpc-url "$RPC_URL" --ws-url "$WS_URL" --contract "$CONTRACT" \
+    --deployments "$DEV_DIR/deployments" --listen "127.0.0.1:$API_PORT" \
     --manifest-store "$DEV_DIR/blobs" --poll-ms 500
 say "starting the relayer (key of $RELAYER_ADDRESS, webhook secret in $secret_file)"
 DATABASE_URL="$RELAYER_DB" start_child relayer "$DEV_DIR/logs/relayer.log" \
@@ -305,7 +306,7 @@ DATABASE_URL="$RELAYER_DB" start_child relayer "$DEV_DIR/logs/relayer.log" \
     --deployments "$DEV_DIR/deployments" --listen "127.0.0.1:$RELAYER_PORT" \
     --relayer-key-file "$DEV_DIR/secrets/relayer.key" --webhook-secret-file "$secret_file" \
     --chain-poll-ms 200 --poll-ms 500
-INDEXER_URL="http://$(wait_listening indexer "$DEV_DIR/logs/indexer.log" "listening on ")"
+API_URL="http://$(wait_listening api "$DEV_DIR/logs/api.log" "listening on ")"
 RELAYER_URL="http://$(wait_listening relayer "$DEV_DIR/logs/relayer.log" "listening on ")"
 
 # ---------------------------------------------------------------- demo
@@ -476,12 +477,12 @@ card_credited() {
 indexed_to_head() {
     local head
     head="$(cast block-number --rpc-url "$RPC_URL")"
-    http_get "$INDEXER_URL/readyz" >/dev/null || return 1
-    [ "$(http_get "$INDEXER_URL/status" | json "d['indexed_block']")" -ge "$head" ]
+    http_get "$API_URL/readyz" >/dev/null || return 1
+    [ "$(http_get "$API_URL/status" | json "d['indexed_block']")" -ge "$head" ]
 }
 titles_shown() {
     # The demo's three (datasets published later from elsewhere may have no manifest here).
-    http_get "$INDEXER_URL/datasets" |
+    http_get "$API_URL/datasets" |
         json "len([x for x in d['items'] if x['id'] in ('1', '2', '3') and x['title']]) == 3" |
         grep -qx True
 }
@@ -496,14 +497,14 @@ cat <<EOF
 
 Tributary runs locally (up in $((elapsed / 1000)).$(printf '%03d' $((elapsed % 1000))) s):
 chain RPC:    $RPC_URL (anvil, chain id $CHAIN_ID; state in $state)
-indexer API:  $INDEXER_URL (OpenAPI: $INDEXER_URL/openapi.json)
+API:          $API_URL (the indexer's reads and the product's endpoints; OpenAPI: $API_URL/openapi.json)
 relayer:      $RELAYER_URL (Stripe webhooks: $RELAYER_URL/stripe/webhook; OpenAPI: $RELAYER_URL/openapi.json)
 deployment:   $deployment
 data:         $DEV_DIR (logs in $DEV_DIR/logs)
 demo:         creators $(account creator-a) and $(account creator-b), wallet buyer $(account buyer-wallet), card buyer $(account buyer-card)
-try:          curl -s $INDEXER_URL/datasets
+try:          curl -s $API_URL/datasets
 verify:       ${verify_cmd% }
-pids:         anvil $(pid_of anvil), indexer $(pid_of indexer), relayer $(pid_of relayer)
+pids:         anvil $(pid_of anvil), api $(pid_of api), relayer $(pid_of relayer)
 
 Press Ctrl-C to stop (the data is kept for the next start).
 ready
@@ -511,8 +512,8 @@ EOF
 
 # Run until a signal (the trap stops everything) or until a child dies.
 while :; do
-    wait -n "$(pid_of anvil)" "$(pid_of indexer)" "$(pid_of relayer)" || true
-    for name in anvil indexer relayer; do
+    wait -n "$(pid_of anvil)" "$(pid_of api)" "$(pid_of relayer)" || true
+    for name in anvil api relayer; do
         if ! alive "$(pid_of "$name")"; then
             tail -n 20 "$DEV_DIR/logs/$name.log" >&2
             die "$name exited unexpectedly (log: $DEV_DIR/logs/$name.log): stopping the stack"

@@ -1,8 +1,8 @@
 //! The README's first command, run as a newcomer runs it: `scripts/dev.sh` in a fresh data
-//! folder, up to its `ready` line; the demo's verify command passes; the indexer shows the three
-//! demo datasets with their titles and the licences of the wallet buyer and of the card buyer;
-//! the relayer credited the card payment; SIGINT stops the script and every child process
-//! (anvil, indexer, relayer). A second start on the same folder comes up without seeding the
+//! folder, up to its `ready` line; the demo's verify command passes; the API shows the three
+//! demo datasets with their titles and the licences of the wallet buyer and of the card buyer,
+//! and answers each product endpoint; the relayer credited the card payment; SIGINT stops the
+//! script and every child process (anvil, api, relayer). A second start on the same folder comes up without seeding the
 //! demo again and still shows the three datasets.
 //!
 //! Everything is real (the machine's PostgreSQL, anvil from `node_modules`, the workspace's
@@ -34,7 +34,7 @@ const TITLES: [&str; 3] = [
     "Street-sign photos",
 ];
 /// The children the script starts, named as in its `run/<name>.pid` files.
-const CHILDREN: [&str; 3] = ["anvil", "indexer", "relayer"];
+const CHILDREN: [&str; 3] = ["anvil", "api", "relayer"];
 
 fn server_url() -> String {
     std::env::var("TRIBUTARY_TEST_PG")
@@ -103,7 +103,7 @@ impl Stack {
             .current_dir(repo_root())
             .env("TRIBUTARY_DEV_DIR", &setup.dir)
             .env("TRIBUTARY_DEV_RPC_PORT", "0")
-            .env("TRIBUTARY_DEV_INDEXER_PORT", "0")
+            .env("TRIBUTARY_DEV_API_PORT", "0")
             .env("TRIBUTARY_DEV_RELAYER_PORT", "0")
             .env("TRIBUTARY_DEV_CHAIN_ID", setup.chain_id.to_string())
             .env("TRIBUTARY_DEV_PG", server_url())
@@ -289,6 +289,19 @@ fn alive(pid: u32) -> bool {
 
 /// GET `url` (http://host:port/path) over HTTP/1.1: the status and the body.
 fn get(url: &str) -> (u16, String) {
+    request("GET", url, None)
+}
+
+/// POST `body` as JSON to `url`: the status and the body, parsed.
+fn post_json(url: &str, body: &Value) -> (u16, Value) {
+    let (status, answer) = request("POST", url, Some(&body.to_string()));
+    let answer = serde_json::from_str(&answer)
+        .unwrap_or_else(|error| panic!("POST {url}: {error}: {answer}"));
+    (status, answer)
+}
+
+/// One HTTP/1.1 request (the test needs no client library for this): the status and the body.
+fn request(method: &str, url: &str, body: Option<&str>) -> (u16, String) {
     let rest = url.strip_prefix("http://").expect("an http:// URL");
     let (host, path) = rest
         .split_once('/')
@@ -300,9 +313,12 @@ fn get(url: &str) -> (u16, String) {
     stream
         .set_read_timeout(Some(Duration::from_secs(30)))
         .expect("timeout");
+    let body = body.unwrap_or_default();
     write!(
         stream,
-        "GET {path} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n"
+        "{method} {path} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\
+         Content-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
+        body.len()
     )
     .expect("send the request");
     let mut answer = Vec::new();
@@ -355,8 +371,8 @@ fn get_json(url: &str) -> Value {
     serde_json::from_str(&body).unwrap_or_else(|error| panic!("GET {url}: {error}: {body}"))
 }
 
-fn titles(indexer: &str) -> Vec<String> {
-    get_json(&format!("{indexer}/datasets"))["items"]
+fn titles(api: &str) -> Vec<String> {
+    get_json(&format!("{api}/datasets"))["items"]
         .as_array()
         .expect("items")
         .iter()
@@ -364,9 +380,9 @@ fn titles(indexer: &str) -> Vec<String> {
         .collect()
 }
 
-/// The licences the indexer shows for `holder`, as `(dataset id, payment ref)`.
-fn licences_of(indexer: &str, holder: &str) -> Vec<(String, String)> {
-    get_json(&format!("{indexer}/licences?holder={holder}"))["items"]
+/// The licences the API shows for `holder`, as `(dataset id, payment ref)`.
+fn licences_of(api: &str, holder: &str) -> Vec<(String, String)> {
+    get_json(&format!("{api}/licences?holder={holder}"))["items"]
         .as_array()
         .expect("items")
         .iter()
@@ -397,7 +413,7 @@ fn the_first_command_runs_the_stack_with_its_demo_and_stops_cleanly_twice() {
         output.contains("seeding the demo"),
         "the first start seeds the demo:\n{output}"
     );
-    let indexer = stack.url("indexer API");
+    let api = stack.url("API");
     let relayer = stack.url("relayer");
     assert!(stack.url("chain RPC").starts_with("http://127.0.0.1:"));
     let deployment = PathBuf::from(stack.printed("deployment"));
@@ -428,12 +444,12 @@ fn the_first_command_runs_the_stack_with_its_demo_and_stops_cleanly_twice() {
     );
     assert!(String::from_utf8_lossy(&run.stdout).contains("ok: every check passed"));
 
-    // The indexer: liveness, the three datasets with their titles, both buyers' licences.
-    assert_eq!(get_json(&format!("{indexer}/healthz"))["status"], "ok");
-    assert_eq!(titles(&indexer), TITLES);
+    // The API's reads: liveness, the three datasets with their titles, both buyers' licences.
+    assert_eq!(get_json(&format!("{api}/healthz"))["status"], "ok");
+    assert_eq!(titles(&api), TITLES);
     let wallet_buyer = account(4).address().to_checksum(None);
     let card_buyer = account(5).address().to_checksum(None);
-    let wallet_licences = licences_of(&indexer, &wallet_buyer);
+    let wallet_licences = licences_of(&api, &wallet_buyer);
     assert_eq!(
         wallet_licences
             .iter()
@@ -442,7 +458,7 @@ fn the_first_command_runs_the_stack_with_its_demo_and_stops_cleanly_twice() {
         ["1"],
         "the wallet buyer's licence"
     );
-    let card_licences = licences_of(&indexer, &card_buyer);
+    let card_licences = licences_of(&api, &card_buyer);
     assert_eq!(card_licences.len(), 1, "the card buyer's licence");
     assert_eq!(card_licences[0].0, "3");
 
@@ -458,6 +474,8 @@ fn the_first_command_runs_the_stack_with_its_demo_and_stops_cleanly_twice() {
     assert_eq!(jobs[0]["account"], card_buyer.as_str());
     assert_eq!(jobs[0]["payment_id"], card_licences[0].1.as_str());
 
+    product_endpoints(&api, &wallet_buyer);
+
     let status = stack.interrupt();
     assert!(status.success(), "a stop on request exits 0: {status}");
 
@@ -469,7 +487,72 @@ fn the_first_command_runs_the_stack_with_its_demo_and_stops_cleanly_twice() {
         "the second start neither seeds nor deploys again:\n{output}"
     );
     assert!(output.contains("reusing the deployment"), "{output}");
-    assert_eq!(titles(&stack.url("indexer API")), TITLES);
+    assert_eq!(titles(&stack.url("API")), TITLES);
     let status = stack.interrupt();
     assert!(status.success(), "a stop on request exits 0: {status}");
+}
+
+/// Each product endpoint once, on the demo's data (api/tests/e2e.rs sends what they answer).
+fn product_endpoints(api: &str, wallet_buyer: &str) {
+    let doc = get_json(&format!("{api}/openapi.json"));
+    for path in [
+        "/datasets",
+        "/datasets/{id}/purchase",
+        "/datasets/{id}/report-usage",
+    ] {
+        assert!(
+            doc["paths"][path]["post"].is_object(),
+            "POST {path} in /openapi.json"
+        );
+    }
+
+    // A new registration to sign, for a creator of the demo (anvil account 2).
+    let creator = account(2).address().to_checksum(None);
+    let vector: Value = serde_json::from_str(
+        &std::fs::read_to_string(repo_root().join("test/vectors/manifest/minimal.json"))
+            .expect("the minimal manifest vector"),
+    )
+    .expect("JSON");
+    let mut manifest = vector["manifest"].clone();
+    manifest["creator"]["wallet"] = Value::String(creator.clone());
+    let (status, prepared) = post_json(
+        &format!("{api}/datasets"),
+        &serde_json::json!({
+            "creator": creator,
+            "manifest": manifest,
+            "offers": [{"kind": "OneOff", "price": "1", "terms_hash": format!("0x{}", "ab".repeat(32))}],
+        }),
+    );
+    assert_eq!(status, 200, "POST /datasets: {prepared}");
+    assert_eq!(prepared["typed_data"]["primaryType"], "Register");
+    assert_eq!(prepared["stored"], true, "the stack has a manifest store");
+
+    // The wallet buyer's purchase of dataset 1 again (0.01 ETH, simulated); dataset 3 is sold
+    // for card credits only.
+    let (status, plan) = post_json(
+        &format!("{api}/datasets/1/purchase"),
+        &serde_json::json!({"payment_method": "wallet", "buyer": wallet_buyer, "offer_index": 0}),
+    );
+    assert_eq!(status, 200, "POST /datasets/1/purchase: {plan}");
+    assert_eq!(plan["transactions"][0]["value"], "10000000000000000");
+    let (status, refused) = post_json(
+        &format!("{api}/datasets/3/purchase"),
+        &serde_json::json!({"payment_method": "wallet", "buyer": wallet_buyer, "offer_index": 0}),
+    );
+    assert_eq!(status, 409, "dataset 3 is priced in credits: {refused}");
+
+    // The demo's licences are one-off: a usage report is refused with the reason.
+    let licences = get_json(&format!("{api}/licences?holder={wallet_buyer}"));
+    let token_id = licences["items"][0]["token_id"].as_str().expect("token_id");
+    let (status, refused) = post_json(
+        &format!("{api}/datasets/1/report-usage"),
+        &serde_json::json!({"token_id": token_id, "reporter": wallet_buyer, "revenue": "100"}),
+    );
+    assert_eq!(status, 409, "a one-off licence owes no royalty: {refused}");
+    assert!(
+        refused["error"]["message"]
+            .as_str()
+            .is_some_and(|message| message.contains("not royalty-linked")),
+        "{refused}"
+    );
 }
