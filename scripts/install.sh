@@ -2,7 +2,9 @@
 # Install everything Tributary needs, from the package registries only. Idempotent: a second
 # run with nothing to do takes about a second.
 #   - npm packages pinned in package-lock.json: Foundry 1.7.1 (forge, anvil, cast), solc-js
-#     0.8.30 (behind scripts/solc, which forge calls), OpenZeppelin 5 and 4.9, EAS
+#     0.8.30 (behind scripts/solc, which forge calls), OpenZeppelin 5 and 4.9, EAS, Superfluid
+#   - two Superfluid source trees npm does not serve, written out of the package's build info
+#     (scripts/superfluid-sources.js)
 #   - Debian packages: ipfs-cid (cross-checks our CIDs), brotli and binaryen (Stylus sizes)
 #   - the wasm32-unknown-unknown Rust target (Stylus builds)
 set -euo pipefail
@@ -20,6 +22,8 @@ if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
     npm ci --no-audit --no-fund --loglevel=error
     echo "$want" >"$stamp"
 fi
+# After every install: npm prunes folders it does not know, and these it does not know.
+node scripts/superfluid-sources.js
 
 # Debian packages, only those missing.
 missing=()
