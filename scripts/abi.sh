@@ -7,6 +7,8 @@
 #   abi/TributaryInherited.json  what the deployable `Tributary` adds to it (OpenZeppelin, Solady)
 #                                (constructor, ERC-721, AccessControl, pause, EIP-5267, errors)
 #   abi/Tributary.bin            `forge inspect Tributary bytecode`: creation bytecode, for deploying
+#   abi/ITributaryStreams.json   `forge inspect ITributaryStreams abi --json`: Superfluid subscriptions
+#   abi/TributaryStreams.bin     `forge inspect TributaryStreams bytecode` (constructor: suite, GDAv1Forwarder)
 #   abi/testing/MockERC20.bin    creation bytecode of test/mocks/Tokens.sol:MockERC20, so the Rust
 #                                end-to-end tests pay in a real ERC-20 on anvil
 set -euo pipefail
@@ -36,13 +38,15 @@ const known = new Set(iface.map(key));
 process.stdout.write(JSON.stringify(full.filter((e) => !known.has(key(e))), null, 2) + '\n');
 EOF
 rm "$fresh/Tributary.full.json"
+forge inspect ITributaryStreams abi --json >"$fresh/ITributaryStreams.json"
+forge inspect TributaryStreams bytecode >"$fresh/TributaryStreams.bin"
 mkdir -p "$fresh/testing"
 forge inspect MockERC20 bytecode >"$fresh/testing/MockERC20.bin"
-for bin in Tributary.bin testing/MockERC20.bin; do
+for bin in Tributary.bin TributaryStreams.bin testing/MockERC20.bin; do
     grep -q '^0x[0-9a-f]\+$' "$fresh/$bin" || die "forge printed no bytecode for $bin"
 done
 
-files=(ITributary.json TributaryInherited.json Tributary.bin testing/MockERC20.bin)
+files=(ITributary.json TributaryInherited.json Tributary.bin ITributaryStreams.json TributaryStreams.bin testing/MockERC20.bin)
 if $check; then
     stale=()
     for f in "${files[@]}"; do

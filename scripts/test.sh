@@ -18,6 +18,8 @@ scripts/abi.sh --check
 # figure, so a separate `forge test` would only run the suite twice.
 say "contracts: unit, fuzz and invariant tests, against the committed gas snapshot"
 forge snapshot --check
+say "contracts: Superfluid streaming against the deployed framework (profile streams, each call its own transaction; gas in snapshots/StreamsGas.json)"
+FORGE_SNAPSHOT_CHECK=true FOUNDRY_PROFILE=streams forge test --isolate -q
 say "contracts: gas beside the peers"
 bench/gas/run.sh --check >/dev/null
 say "contracts: deploy script against a fresh anvil"
