@@ -245,6 +245,20 @@ contract StreamsTestSuite is StreamsTest {
         uint256 treasuryBefore = token.balanceOf(treasury);
         vm.assertEq(streams.sweep(address(token)), dust, "swept");
         vm.assertEq(token.balanceOf(treasury), treasuryBefore + dust, "dust to the treasury");
+
+        // A newcomer's flow absorbs the adjustment: requesting the bare minimum, the GDA
+        // records floor((1e15 + 1e15) / 280) * 280 - 999,999,999,999,840 - 160 = 1e15 - 40.
+        _eq(gda.getPoolAdjustmentFlowRate(address(pool)), 160, "adjustment flow to the admin");
+        _fund(other, 1000e18);
+        _stream(other, pool, MIN_RATE);
+        _eq(streams.flowRate(other, id, address(token)), MIN_RATE - 40, "recorded below the request");
+        vm.assertFalse(streams.isLicensed(other, id), "the bare minimum is not enough");
+        _eq(gda.getPoolAdjustmentFlowRate(address(pool)), 0, "adjustment absorbed");
+        // The required rate (minimum + total units - 1) always records at least the minimum.
+        _stream(other, pool, streams.requiredFlowRate(id, address(token)));
+        _eq(streams.flowRate(other, id, address(token)), MIN_RATE + 240, "recorded at or above the minimum");
+        vm.assertTrue(streams.isLicensed(other, id), "the required rate licenses");
+        _eq(pool.getTotalFlowRate(), 2 * MIN_RATE + 240, "pool distributes both flows, nothing to the admin");
     }
 
     function test_feeChange_syncMovesTheFeeMember() public {
