@@ -299,7 +299,7 @@ mkdir -p "$DEV_DIR/blobs"
 DATABASE_URL="$INDEXER_DB" start_child api "$DEV_DIR/logs/api.log" \
     "$BIN/tributary-api" --rpc-url "$RPC_URL" --ws-url "$WS_URL" --contract "$CONTRACT" \
     --deployments "$DEV_DIR/deployments" --listen "127.0.0.1:$API_PORT" \
-    --manifest-store "$DEV_DIR/blobs" --poll-ms 500
+    --manifest-store "$DEV_DIR/blobs" --access-keys "$DEV_DIR/secrets/api-keys" --poll-ms 500
 say "starting the relayer (key of $RELAYER_ADDRESS, webhook secret in $secret_file)"
 DATABASE_URL="$RELAYER_DB" start_child relayer "$DEV_DIR/logs/relayer.log" \
     "$BIN/tributary-relayer" --rpc-url "$RPC_URL" --contract "$CONTRACT" \

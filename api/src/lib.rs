@@ -8,7 +8,10 @@
 //! them. Conventions are the indexer's (docs/api.md): uint256 values are decimal strings,
 //! addresses EIP-55 hex, errors `{"error": {"code", "message"}}`.
 
+pub mod access;
+pub mod auth;
 mod body;
+mod db;
 mod offers;
 pub mod purchase;
 pub mod registration;
@@ -18,7 +21,10 @@ pub mod usage;
 use std::sync::Arc;
 
 use anyhow::Context;
-use axum::{Router, routing::post};
+use axum::{
+    Router,
+    routing::{get, post, put},
+};
 use sqlx::PgPool;
 use tributary_core::{
     chain::{Client, Config, Tributary},
@@ -31,6 +37,8 @@ use tributary_indexer::{
 use utoipa::OpenApi;
 
 pub use self::{
+    access::{AccessConfig, AccessGrant, FileQuery, GrantAnswer},
+    auth::{LoginRequest, NonceAnswer, Session},
     offers::OfferInput,
     purchase::{PaymentMethod, PurchasePlan, PurchaseRequest},
     registration::{PayeeInput, PreparedRegistration, RegistrationRequest},
@@ -44,29 +52,52 @@ pub struct ProductState {
     pool: PgPool,
     tributary: Tributary,
     manifest_store: Option<Arc<dyn BlobStore>>,
+    access: Arc<AccessConfig>,
 }
 
 impl ProductState {
     /// Handlers reading the mirror in `pool` and the chain through `tributary` (a client without
-    /// a key: views only), storing manifests in `manifest_store` when there is one.
+    /// a key: views only), storing manifests in (and serving files from) `manifest_store` when
+    /// there is one, keeping data keys and sessions as `access` says.
     pub fn new(
         pool: PgPool,
         tributary: Tributary,
         manifest_store: Option<Arc<dyn BlobStore>>,
+        access: Arc<AccessConfig>,
     ) -> Self {
         Self {
             pool,
             tributary,
             manifest_store,
+            access,
         }
+    }
+
+    fn chain_id(&self) -> u64 {
+        self.tributary.client().chain_id()
     }
 }
 
 /// The OpenAPI document of the product endpoints (merged with the indexer's at `/openapi.json`).
 #[derive(OpenApi)]
 #[openapi(
-    paths(registration::prepare, purchase::purchase, usage::report_usage),
+    paths(
+        registration::prepare,
+        purchase::purchase,
+        usage::report_usage,
+        auth::nonce,
+        auth::login,
+        access::grant,
+        access::revoke,
+        access::download
+    ),
+    modifiers(&SessionScheme),
     components(schemas(
+        NonceAnswer,
+        LoginRequest,
+        Session,
+        AccessGrant,
+        GrantAnswer,
         RegistrationRequest,
         PayeeInput,
         OfferInput,
@@ -83,20 +114,44 @@ impl ProductState {
 )]
 pub struct ProductDoc;
 
+/// The `session` security scheme: the bearer token of `POST /auth/login`.
+struct SessionScheme;
+
+impl utoipa::Modify for SessionScheme {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "session",
+            SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()),
+        );
+    }
+}
+
 /// The product endpoints, state applied.
 pub fn routes(state: ProductState) -> Router {
     Router::new()
         .route("/datasets", post(registration::prepare))
         .route("/datasets/{id}/purchase", post(purchase::purchase))
         .route("/datasets/{id}/report-usage", post(usage::report_usage))
+        .route("/auth/nonce", post(auth::nonce))
+        .route("/auth/login", post(auth::login))
+        .route(
+            "/datasets/{id}/versions/{version}/access",
+            put(access::grant).delete(access::revoke),
+        )
+        .route("/datasets/{id}/files/{*path}", get(access::download))
         .with_state(state)
 }
 
 /// The product endpoints as an extension of the indexer service: same process, same port,
-/// same database.
-pub fn extension() -> Extension {
+/// same database (the API's tables migrated beside the indexer's).
+pub fn extension(access: AccessConfig) -> Extension {
     Box::new(|context: ServiceContext| {
         Box::pin(async move {
+            db::migrate(&context.pool)
+                .await
+                .context("migrating the product API's tables")?;
             let client = Client::connect(
                 &context.rpc_url,
                 None,
@@ -108,6 +163,7 @@ pub fn extension() -> Extension {
                 context.pool,
                 client.tributary(context.meta.contract),
                 context.manifest_store,
+                Arc::new(access),
             );
             Ok((routes(state), ProductDoc::openapi()))
         })

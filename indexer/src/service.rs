@@ -126,6 +126,13 @@ pub struct ServiceArgs {
     rpc_timeout_secs: u64,
 }
 
+impl ServiceArgs {
+    /// The address the HTTP API listens on (`--listen`).
+    pub fn listen(&self) -> SocketAddr {
+        self.listen
+    }
+}
+
 /// Logs to stderr, filtered by `RUST_LOG` (default `info`).
 pub fn init_tracing() {
     tracing_subscriber::fmt()

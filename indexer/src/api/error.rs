@@ -19,7 +19,8 @@ pub struct ErrorBody {
 /// An error's machine-readable code and human-readable message.
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
 pub struct ErrorDetail {
-    /// `bad_request`, `not_found`, `conflict`, `unavailable`, `not_ready` or `internal`.
+    /// `bad_request`, `unauthorized`, `forbidden`, `not_found`, `conflict`, `unavailable`,
+    /// `not_ready` or `internal`.
     pub code: String,
     /// What to do about it.
     pub message: String,
@@ -30,6 +31,11 @@ pub struct ErrorDetail {
 pub enum ApiError {
     /// 400: the request is malformed (the message says which part).
     BadRequest(String),
+    /// 401: the request needs a session (a wallet sign-in) it does not carry, or carries an
+    /// unknown or expired one.
+    Unauthorized(String),
+    /// 403: the signed-in account may not do this (the message says why).
+    Forbidden(String),
     /// 404: nothing has this id (or path).
     NotFound(String),
     /// 409: the request is well formed but the state it acts on refuses it (the message says
@@ -71,6 +77,8 @@ impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let (status, code, message) = match self {
             Self::BadRequest(message) => (StatusCode::BAD_REQUEST, "bad_request", message),
+            Self::Unauthorized(message) => (StatusCode::UNAUTHORIZED, "unauthorized", message),
+            Self::Forbidden(message) => (StatusCode::FORBIDDEN, "forbidden", message),
             Self::NotFound(message) => (StatusCode::NOT_FOUND, "not_found", message),
             Self::Conflict(message) => (StatusCode::CONFLICT, "conflict", message),
             Self::Unavailable => (
