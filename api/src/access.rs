@@ -250,24 +250,7 @@ pub(crate) async fn download(
         )));
     }
     let store = store(&state)?;
-    let grant: Option<GrantRow> = sqlx::query_as(
-        "SELECT version, manifest_hash, envelope_sha256, envelope_cid, wrapped_key
-         FROM api_access_grants
-         WHERE dataset_id = $1::NUMERIC AND ($2::INTEGER IS NULL OR version = $2)
-         ORDER BY version DESC LIMIT 1",
-    )
-    .bind(dataset_id.to_string())
-    .bind(query.version.map(|version| version as i32))
-    .fetch_optional(&state.pool)
-    .await?;
-    let grant = grant.ok_or_else(|| {
-        ApiError::NotFound(match query.version {
-            Some(version) => format!(
-                "the creator has not enabled downloads of dataset {dataset_id} version {version}"
-            ),
-            None => format!("the creator has not enabled downloads of dataset {dataset_id}"),
-        })
-    })?;
+    let grant = GrantRow::find(&state, dataset_id, query.version).await?;
     let (envelope, manifest) = grant.load(store.as_ref()).await?;
     let Some((index, entry)) = manifest
         .files
@@ -346,6 +329,70 @@ pub(crate) async fn download(
     Ok(response)
 }
 
+/// The downloadable files of a version.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct FileList {
+    /// The dataset.
+    pub dataset_id: String,
+    /// The version the files are of.
+    pub version: u32,
+    /// Its manifest hash.
+    pub manifest_hash: String,
+    /// The files, as the manifest lists them.
+    pub files: Vec<FileInfo>,
+}
+
+/// One file of a manifest.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct FileInfo {
+    /// Path in the dataset (what `GET /datasets/{id}/files/{path}` takes).
+    pub path: String,
+    /// Size in bytes.
+    pub size: u64,
+    /// sha256 of the plaintext, lowercase hex.
+    pub sha256: String,
+    /// Media type.
+    pub media_type: String,
+}
+
+/// The files of the newest version (or `?version=`) whose downloads the creator enabled. The
+/// list is public, as the manifest is; the files themselves need a licence.
+#[utoipa::path(get, path = "/datasets/{id}/files",
+    params(("id" = String, Path, description = "The dataset id (decimal)"), FileQuery),
+    responses(
+        (status = 200, description = "The files", body = FileList),
+        (status = 404, description = "The creator has not enabled downloads of the dataset (version)", body = ErrorBody),
+        (status = 503, description = "No blob store, or it cannot be reached", body = ErrorBody),
+    ))]
+pub(crate) async fn list_files(
+    State(state): State<ProductState>,
+    id: Result<Path<String>, PathRejection>,
+    query: Result<Query<FileQuery>, axum::extract::rejection::QueryRejection>,
+) -> Result<Json<FileList>, ApiError> {
+    let dataset_id = body::dataset_id(id)?;
+    let Query(query) = query.map_err(|rejection| {
+        ApiError::BadRequest(format!("bad query string: {}", rejection.body_text()))
+    })?;
+    let store = store(&state)?;
+    let grant = GrantRow::find(&state, dataset_id, query.version).await?;
+    let (_, manifest) = grant.load(store.as_ref()).await?;
+    Ok(Json(FileList {
+        dataset_id: dataset_id.to_string(),
+        version: grant.version as u32,
+        manifest_hash: format!("0x{}", alloy::hex::encode(&grant.manifest_hash)),
+        files: manifest
+            .files
+            .into_iter()
+            .map(|file| FileInfo {
+                path: file.path,
+                size: file.size,
+                sha256: file.sha256,
+                media_type: file.media_type,
+            })
+            .collect(),
+    }))
+}
+
 #[derive(sqlx::FromRow)]
 struct GrantRow {
     version: i32,
@@ -356,6 +403,32 @@ struct GrantRow {
 }
 
 impl GrantRow {
+    /// The grant of `version` of the dataset, or of its newest granted version.
+    async fn find(
+        state: &ProductState,
+        dataset_id: U256,
+        version: Option<u32>,
+    ) -> Result<Self, ApiError> {
+        let grant: Option<Self> = sqlx::query_as(
+            "SELECT version, manifest_hash, envelope_sha256, envelope_cid, wrapped_key
+             FROM api_access_grants
+             WHERE dataset_id = $1::NUMERIC AND ($2::INTEGER IS NULL OR version = $2)
+             ORDER BY version DESC LIMIT 1",
+        )
+        .bind(dataset_id.to_string())
+        .bind(version.map(|version| version as i32))
+        .fetch_optional(&state.pool)
+        .await?;
+        grant.ok_or_else(|| {
+            ApiError::NotFound(match version {
+                Some(version) => format!(
+                    "the creator has not enabled downloads of dataset {dataset_id} version {version}"
+                ),
+                None => format!("the creator has not enabled downloads of dataset {dataset_id}"),
+            })
+        })
+    }
+
     /// The grant's envelope and manifest, from the store (the manifest checked against its hash).
     async fn load(
         &self,

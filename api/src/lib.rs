@@ -37,7 +37,7 @@ use tributary_indexer::{
 use utoipa::OpenApi;
 
 pub use self::{
-    access::{AccessConfig, AccessGrant, FileQuery, GrantAnswer},
+    access::{AccessConfig, AccessGrant, FileInfo, FileList, FileQuery, GrantAnswer},
     auth::{LoginRequest, NonceAnswer, Session},
     offers::OfferInput,
     purchase::{PaymentMethod, PurchasePlan, PurchaseRequest},
@@ -89,6 +89,7 @@ impl ProductState {
         auth::login,
         access::grant,
         access::revoke,
+        access::list_files,
         access::download
     ),
     modifiers(&SessionScheme),
@@ -98,6 +99,8 @@ impl ProductState {
         Session,
         AccessGrant,
         GrantAnswer,
+        FileList,
+        FileInfo,
         RegistrationRequest,
         PayeeInput,
         OfferInput,
@@ -140,6 +143,7 @@ pub fn routes(state: ProductState) -> Router {
             "/datasets/{id}/versions/{version}/access",
             put(access::grant).delete(access::revoke),
         )
+        .route("/datasets/{id}/files", get(access::list_files))
         .route("/datasets/{id}/files/{*path}", get(access::download))
         .with_state(state)
 }

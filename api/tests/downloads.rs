@@ -285,6 +285,19 @@ async fn licensed_buyers_download_decrypted_files_until_the_creator_revokes() {
     let granted: Value = answer.json().await.expect("JSON");
     assert_eq!(granted["files"], json!(["labels.csv", "pixels.bin"]));
 
+    // The list is public; the files are not.
+    let list: Value = http
+        .get(format!("{}/datasets/{dataset_id}/files", api.url))
+        .send()
+        .await
+        .expect("GET files")
+        .json()
+        .await
+        .expect("JSON");
+    assert_eq!(list["version"], 1);
+    assert_eq!(list["files"][1]["path"], "pixels.bin");
+    assert_eq!(list["files"][1]["size"], 200_000);
+
     // Still unlicensed: 403. Licensed: the files, decrypted and checked.
     assert_eq!(
         get_file(&http, file_url("pixels.bin"), Some(&buyer_token))
