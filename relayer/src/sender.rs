@@ -7,10 +7,11 @@
 //! transaction takes it under a row lock, in the same database transaction
 //! that stores the signed bytes (and checks the job's claim): two jobs never
 //! share a nonce, and a nonce handed out is always bound to one stored call.
-//! The counter is raised to the node's `pending` transaction count at the
-//! first use and after the node says "nonce too low" (someone else used the
-//! key); it never goes down, so a crash never reuses a nonce for another
-//! payload.
+//! The counter is reconciled with the node's `pending` transaction count
+//! at the first use and after the node says "nonce too low" (someone else
+//! used the key): raised to it, or lowered to it when it drifted above the
+//! chain, but never to or below a nonce already stored, so a crash never
+//! reuses a nonce for another payload.
 //!
 //! **Store, then send.** The signed bytes, hash, nonce and fees are committed
 //! before the broadcast. A job whose transactions are stored but not mined
@@ -371,8 +372,10 @@ impl Sender {
         }
     }
 
-    /// Raises the stored next nonce to the node's `pending` count (never
-    /// lowers it). Done at the first send and after "nonce too low".
+    /// Reconciles the stored next nonce with the node's `pending` count:
+    /// raised to it, or lowered to it when nothing is stored at or above
+    /// it, never below a stored nonce (see the module docs). Done when a
+    /// worker starts, at a sender's first send and after "nonce too low".
     pub async fn reconcile(&self) -> Result<u64, SendError> {
         let pending = self
             .rpc(self.provider.get_transaction_count(self.from).pending())
@@ -811,6 +814,12 @@ fn as_i64(value: u64) -> i64 {
     i64::try_from(value).unwrap_or(i64::MAX)
 }
 
+/// Sets the key's next nonce to the node's `pending` count, but never at or
+/// below a nonce already stored for the key: a counter that drifted above
+/// the chain with nothing stored behind it (a restored database, a manual
+/// edit) comes back down; a nonce bound to a stored call is never handed out
+/// again. The counter's row is locked first, so the stored nonces are read
+/// after any allocation that held the lock committed.
 async fn db_reconcile(
     pool: &PgPool,
     chain_id: u64,
@@ -819,18 +828,53 @@ async fn db_reconcile(
 ) -> crate::Result<u64> {
     let (chain_id, pending) = (as_i64(chain_id), as_i64(pending));
     db::in_task(pool, move |pool| async move {
-        let next: i64 = sqlx::query_scalar(
+        let mut tx = pool.begin().await?;
+        sqlx::query(
             "INSERT INTO sender_nonces (chain_id, sender, next_nonce) VALUES ($1, $2, $3)
-             ON CONFLICT (chain_id, sender) DO UPDATE
-                 SET next_nonce = GREATEST(sender_nonces.next_nonce, EXCLUDED.next_nonce),
-                     updated_at = now()
-             RETURNING next_nonce",
+             ON CONFLICT (chain_id, sender) DO NOTHING",
         )
         .bind(chain_id)
         .bind(sender.as_slice())
         .bind(pending)
-        .fetch_one(&pool)
+        .execute(&mut *tx)
         .await?;
+        let before: i64 = sqlx::query_scalar(
+            "SELECT next_nonce FROM sender_nonces WHERE chain_id = $1 AND sender = $2
+             FOR UPDATE",
+        )
+        .bind(chain_id)
+        .bind(sender.as_slice())
+        .fetch_one(&mut *tx)
+        .await?;
+        let stored: Option<i64> = sqlx::query_scalar(
+            "SELECT max(nonce) + 1 FROM transactions WHERE chain_id = $1 AND sender = $2",
+        )
+        .bind(chain_id)
+        .bind(sender.as_slice())
+        .fetch_one(&mut *tx)
+        .await?;
+        let next = pending.max(stored.unwrap_or(0));
+        if next != before {
+            sqlx::query(
+                "UPDATE sender_nonces SET next_nonce = $3, updated_at = now()
+                 WHERE chain_id = $1 AND sender = $2",
+            )
+            .bind(chain_id)
+            .bind(sender.as_slice())
+            .bind(next)
+            .execute(&mut *tx)
+            .await?;
+            if next < before {
+                tracing::warn!(
+                    %sender,
+                    before,
+                    next,
+                    "the nonce counter was above the chain with nothing stored behind it; \
+                     lowered"
+                );
+            }
+        }
+        tx.commit().await?;
         Ok(u64::try_from(next).unwrap_or(0))
     })
     .await

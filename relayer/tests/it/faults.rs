@@ -630,3 +630,202 @@ async fn the_node_stopped_mid_send_and_started_again_gets_the_stored_transaction
     assert_eq!(transactions(&pool).await.len(), 2, "no new transaction");
     assert_agree(&url, &tributary, &pool, &[("pi_up", 100), ("pi_down", 250)]).await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_replacement_refused_as_underpriced_is_bumped_again_until_the_node_takes_it() {
+    let anvil = Anvil::start();
+    let (tributary, _db, pool) = setup(&anvil).await;
+    let node = anvil.client(0).await;
+    anvil.rpc("evm_setAutomine", json!([false])).await;
+    let sender = SenderConfig::default().with_bump_after(Duration::from_millis(200));
+    let chain = Config::default().with_receipt_timeout(Duration::from_secs(20));
+    let worker = worker(
+        anvil.url(),
+        &tributary,
+        &pool,
+        chain,
+        fast().with_sender(sender),
+    )
+    .await;
+    pay(&pool, "evt_under", "pi_under", 640).await;
+    let stepping = tokio::spawn({
+        let worker = worker.clone();
+        async move { worker.step().await.expect("step") }
+    });
+    until("the transaction is in the pool", || async {
+        let stored = transactions(&pool).await;
+        !stored.is_empty() && known(&node, stored[0].2).await
+    })
+    .await;
+    // Someone else with the key puts a transfer at the same nonce, paying
+    // three times the fees: anvil replaces the relayer's transaction with it.
+    let ours = transactions(&pool).await.remove(0);
+    let me = account(RELAYER).address();
+    let foreign = *anvil
+        .client(RELAYER)
+        .await
+        .provider()
+        .send_transaction(
+            TransactionRequest::default()
+                .with_to(me)
+                .with_value(U256::ZERO)
+                .with_nonce(ours.1 as u64)
+                .with_gas_limit(21_000)
+                .with_max_fee_per_gas(ours.4 * 3)
+                .with_max_priority_fee_per_gas(ours.5 * 3),
+        )
+        .await
+        .expect("the node takes the richer transaction")
+        .tx_hash();
+    // The relayer's next broadcasts are refused as underpriced until its
+    // bumps (+12.5 % each) pay more than three times the first fees.
+    until("a replacement outbids the foreign transaction", || async {
+        transactions(&pool)
+            .await
+            .last()
+            .is_some_and(|tx| tx.4 > ours.4 * 3 && tx.5 > ours.5 * 3)
+    })
+    .await;
+    let newest = transactions(&pool).await.last().expect("stored").2;
+    until("the node holds the outbidding replacement", || {
+        known(&node, newest)
+    })
+    .await;
+    anvil.rpc("evm_mine", json!([])).await;
+    let step = tokio::time::timeout(Duration::from_secs(10), stepping)
+        .await
+        .expect("done once mined")
+        .expect("task");
+    assert!(done(&step, Outcome::Minted), "{step:?}");
+    let refused: Vec<Option<String>> =
+        sqlx::query_scalar("SELECT last_error FROM transactions ORDER BY id")
+            .fetch_all(&pool)
+            .await
+            .expect("errors");
+    assert!(
+        refused
+            .iter()
+            .any(|error| error.as_deref() == Some("Underpriced")),
+        "{refused:?}"
+    );
+    assert!(
+        !known(&node, foreign).await,
+        "the foreign transaction is gone"
+    );
+    assert_agree(anvil.url(), &tributary, &pool, &[("pi_under", 640)]).await;
+}
+
+/// A JSON-RPC proxy in front of `target` that forwards everything and, for
+/// the first `late` `eth_sendRawTransaction` calls, answers only after
+/// `delay` (the node took the transaction; its answer comes too late).
+/// Returns its URL and the count of raw transactions it forwarded.
+async fn late_answering_proxy(
+    target: &str,
+    late: usize,
+    delay: Duration,
+) -> (String, std::sync::Arc<std::sync::atomic::AtomicUsize>) {
+    use std::sync::{
+        Arc,
+        atomic::{AtomicUsize, Ordering},
+    };
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let url = format!("http://{}", listener.local_addr().expect("address"));
+    let sends = Arc::new(AtomicUsize::new(0));
+    let target = target.to_owned();
+    let http = reqwest::Client::new();
+    let counted = sends.clone();
+    let app = axum::Router::new().fallback(move |body: String| {
+        let (target, http, sends) = (target.clone(), http.clone(), counted.clone());
+        async move {
+            let raw = body.contains("eth_sendRawTransaction");
+            let answer = http
+                .post(&target)
+                .header("content-type", "application/json")
+                .body(body)
+                .send()
+                .await
+                .expect("forward")
+                .text()
+                .await
+                .expect("answer");
+            if raw && sends.fetch_add(1, Ordering::SeqCst) < late {
+                tokio::time::sleep(delay).await;
+            }
+            ([("content-type", "application/json")], answer)
+        }
+    });
+    tokio::spawn(async move { axum::serve(listener, app).await });
+    (url, sends)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_broadcast_whose_answer_is_lost_is_sent_again_and_already_known_counts_as_sent() {
+    let anvil = Anvil::start();
+    let (tributary, _db, pool) = setup(&anvil).await;
+    let node = anvil.client(0).await;
+    anvil.rpc("evm_setAutomine", json!([false])).await;
+    let (proxy, sends) = late_answering_proxy(anvil.url(), 1, Duration::from_secs(3)).await;
+    let sender = SenderConfig::default().with_rpc_timeout(Duration::from_millis(500));
+    let chain = Config::default().with_receipt_timeout(Duration::from_secs(20));
+    let worker = worker(&proxy, &tributary, &pool, chain, fast().with_sender(sender)).await;
+    pay(&pool, "evt_late", "pi_late", 510).await;
+    let stepping = tokio::spawn({
+        let worker = worker.clone();
+        async move { worker.step().await.expect("step") }
+    });
+    // The first broadcast times out at the relayer although anvil took it;
+    // the relayer sends the same bytes again, anvil answers "transaction
+    // already imported", and that counts as sent.
+    until("sent twice, the second answer read as sent", || async {
+        let accepted: Option<(Option<String>, bool)> =
+            sqlx::query_as("SELECT last_error, broadcast_at IS NOT NULL FROM transactions")
+                .fetch_optional(&pool)
+                .await
+                .expect("transaction");
+        sends.load(std::sync::atomic::Ordering::SeqCst) >= 2 && accepted == Some((None, true))
+    })
+    .await;
+    let hash = transactions(&pool).await[0].2;
+    assert!(known(&node, hash).await);
+    anvil.rpc("evm_mine", json!([])).await;
+    let step = tokio::time::timeout(Duration::from_secs(10), stepping)
+        .await
+        .expect("done once mined")
+        .expect("task");
+    assert!(done(&step, Outcome::Minted), "{step:?}");
+    assert_eq!(transactions(&pool).await.len(), 1, "one transaction");
+    assert_agree(anvil.url(), &tributary, &pool, &[("pi_late", 510)]).await;
+}
+
+#[tokio::test]
+async fn a_nonce_counter_above_the_chain_with_nothing_stored_behind_it_comes_back_at_start() {
+    let anvil = Anvil::start();
+    let (tributary, _db, pool) = setup(&anvil).await;
+    let first = worker(anvil.url(), &tributary, &pool, Config::default(), fast()).await;
+    pay(&pool, "evt_d1", "pi_d1", 100).await;
+    assert!(done(&first.step().await.expect("step"), Outcome::Minted));
+    // The counter drifts five above the chain (a restored or edited
+    // database); a worker starting now brings it back.
+    sqlx::query("UPDATE sender_nonces SET next_nonce = next_nonce + 5")
+        .execute(&pool)
+        .await
+        .expect("drift");
+    let restarted = worker(anvil.url(), &tributary, &pool, Config::default(), fast()).await;
+    assert_eq!(restarted.sender().reconcile().await.expect("reconcile"), 1);
+    pay(&pool, "evt_d2", "pi_d2", 200).await;
+    assert!(done(
+        &restarted.step().await.expect("step"),
+        Outcome::Minted
+    ));
+    let nonces: Vec<i64> = transactions(&pool).await.iter().map(|tx| tx.1).collect();
+    assert_eq!(nonces, [0, 1], "no gap");
+    assert_agree(
+        anvil.url(),
+        &tributary,
+        &pool,
+        &[("pi_d1", 100), ("pi_d2", 200)],
+    )
+    .await;
+}
