@@ -133,6 +133,9 @@ async fn main() -> Result<()> {
             args.receipt_timeout_secs
         );
     }
+    if !(args.max_fee_gwei.is_finite() && args.max_fee_gwei > 0.0) {
+        bail!("--max-fee-gwei must be a positive number");
+    }
     let key = match &args.relayer_key_file {
         Some(path) => Key::from_file(path)?,
         None => Key::from_env("TRIBUTARY_RELAYER_KEY").context(
@@ -191,9 +194,6 @@ async fn main() -> Result<()> {
         "relaying"
     );
 
-    if !(args.max_fee_gwei.is_finite() && args.max_fee_gwei > 0.0) {
-        bail!("--max-fee-gwei must be a positive number");
-    }
     let sender = SenderConfig::default()
         .with_bump_after(Duration::from_secs(args.bump_after_secs))
         .with_max_fee_per_gas((args.max_fee_gwei * 1e9) as u128)
