@@ -829,3 +829,44 @@ async fn a_nonce_counter_above_the_chain_with_nothing_stored_behind_it_comes_bac
     )
     .await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn workers_of_two_processes_sharing_the_key_never_share_a_nonce() {
+    let anvil = Anvil::start();
+    let (tributary, _db, pool) = setup(&anvil).await;
+    // Two workers with senders of their own, as two relayer processes on
+    // one database would have.
+    let one = worker(anvil.url(), &tributary, &pool, Config::default(), fast()).await;
+    let two = worker(anvil.url(), &tributary, &pool, Config::default(), fast()).await;
+    let paid: Vec<(String, u64)> = (0..8).map(|i| (format!("pi_pair_{i}"), 100 + i)).collect();
+    for (i, (pi, cents)) in paid.iter().enumerate() {
+        pay(&pool, &format!("evt_pair_{i}"), pi, *cents).await;
+    }
+    let drain = |worker: Worker| async move {
+        let mut done = 0;
+        loop {
+            match worker.step().await.expect("step") {
+                Step::Idle => return done,
+                step => {
+                    assert!(matches!(step, Step::Done { .. }), "{step:?}");
+                    done += 1;
+                }
+            }
+        }
+    };
+    let (a, b) = tokio::join!(tokio::spawn(drain(one)), tokio::spawn(drain(two)));
+    let (a, b) = (a.expect("task"), b.expect("task"));
+    assert_eq!(a + b, paid.len(), "{a} + {b}");
+    let mut nonces: Vec<(i64, String)> = transactions(&pool)
+        .await
+        .into_iter()
+        .map(|tx| (tx.1, tx.3))
+        .collect();
+    nonces.sort();
+    let expected: Vec<(i64, String)> = (0..paid.len() as i64)
+        .map(|nonce| (nonce, "mined".to_owned()))
+        .collect();
+    assert_eq!(nonces, expected, "one transaction per nonce, no gap");
+    let paid: Vec<(&str, u64)> = paid.iter().map(|(pi, c)| (pi.as_str(), *c)).collect();
+    assert_agree(anvil.url(), &tributary, &pool, &paid).await;
+}
