@@ -162,6 +162,9 @@ pub enum SendError {
         nonce: u64,
         /// How long this claim waited.
         waited: Duration,
+        /// The node's `pending` count when it is below the nonce: the
+        /// transaction is queued behind nonces the node does not have.
+        gap_from: Option<u64>,
     },
     /// The node refused the transaction for another reason.
     Refused(String),
@@ -185,11 +188,24 @@ impl fmt::Display for SendError {
                 hash,
                 nonce,
                 waited,
-            } => write!(
-                f,
-                "transaction {hash} (nonce {nonce}) not confirmed within {waited:?}; still \
-                 waiting for it"
-            ),
+                gap_from,
+            } => {
+                write!(
+                    f,
+                    "transaction {hash} (nonce {nonce}) not confirmed within {waited:?}; still \
+                     waiting for it"
+                )?;
+                if let Some(from) = gap_from {
+                    write!(
+                        f,
+                        "; it is queued behind a nonce gap: the node has no transaction of the \
+                         key at nonces {from} to {} (send those, e.g. 0-value transfers to \
+                         itself, to fill it)",
+                        nonce.saturating_sub(1)
+                    )?;
+                }
+                Ok(())
+            }
             Self::Refused(message) => write!(f, "the node refused the transaction: {message}"),
             Self::LostClaim => f.write_str("the job's claim passed to another worker"),
             Self::Db(error) => write!(f, "{error}"),
@@ -601,10 +617,18 @@ impl Sender {
             let waited = started.elapsed();
             if waited >= self.wait {
                 let newest = txs.last().expect("open transactions");
+                // Queued behind nonces the node lacks? Say so: nothing of this
+                // job can fix it (see docs/relayer.md, "Not yet": no gap filler).
+                let gap_from = self
+                    .rpc(self.provider.get_transaction_count(self.from).pending())
+                    .await
+                    .ok()
+                    .filter(|pending| *pending < nonce);
                 return Err(SendError::NotConfirmed {
                     hash: newest.hash,
                     nonce,
                     waited,
+                    gap_from,
                 });
             }
             match self

@@ -870,3 +870,56 @@ async fn workers_of_two_processes_sharing_the_key_never_share_a_nonce() {
     let paid: Vec<(&str, u64)> = paid.iter().map(|(pi, c)| (pi.as_str(), *c)).collect();
     assert_agree(anvil.url(), &tributary, &pool, &paid).await;
 }
+
+#[tokio::test]
+async fn a_transaction_queued_behind_a_nonce_gap_says_so_and_lands_once_the_gap_is_filled() {
+    let anvil = Anvil::start();
+    let (tributary, _db, pool) = setup(&anvil).await;
+    let chain = Config::default().with_receipt_timeout(Duration::from_millis(600));
+    let worker = worker(anvil.url(), &tributary, &pool, chain, fast()).await;
+    pay(&pool, "evt_g1", "pi_g1", 100).await;
+    assert!(done(&worker.step().await.expect("step"), Outcome::Minted));
+    // The counter jumps two ahead while the worker runs (an edited database):
+    // the next transaction takes nonce 3, and the node queues it.
+    sqlx::query("UPDATE sender_nonces SET next_nonce = next_nonce + 2")
+        .execute(&pool)
+        .await
+        .expect("drift");
+    pay(&pool, "evt_g2", "pi_g2", 200).await;
+    let step = worker.step().await.expect("step");
+    assert!(
+        matches!(&step, Step::Retry { error, .. }
+            if error.contains("queued behind a nonce gap") && error.contains("nonces 1 to 2")),
+        "{step:?}"
+    );
+    let (_, page) = get(&app(&pool), "/jobs?status=pending").await;
+    assert_eq!(page["items"][0]["nonce"], 3);
+    // An operator fills the gap with two transfers from the key to itself.
+    let me = account(RELAYER).address();
+    let operator = anvil.client(RELAYER).await;
+    for nonce in [1, 2] {
+        operator
+            .provider()
+            .send_transaction(
+                TransactionRequest::default()
+                    .with_to(me)
+                    .with_value(U256::ZERO)
+                    .with_nonce(nonce),
+            )
+            .await
+            .expect("fill")
+            .get_receipt()
+            .await
+            .expect("mined");
+    }
+    tokio::time::sleep(Duration::from_millis(20)).await;
+    let step = worker.step().await.expect("step");
+    assert!(done(&step, Outcome::Minted), "{step:?}");
+    assert_agree(
+        anvil.url(),
+        &tributary,
+        &pool,
+        &[("pi_g1", 100), ("pi_g2", 200)],
+    )
+    .await;
+}
