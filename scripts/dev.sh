@@ -8,7 +8,8 @@
 #   4. prepares the databases, starts the API (tributary-api: the indexer and the product
 #      endpoints, one process) and the relayer;
 #   5. on the first start, seeds a demo: two creators, three datasets, a purchase by wallet, a
-#      purchase by card (a signed Stripe webhook credited by the relayer), a claim;
+#      dataset shared with the API for licensed downloads, a purchase by card (a signed Stripe
+#      webhook credited by the relayer), a claim;
 #   6. waits until everything is indexed, prints the URLs and the demo's verify command, then
 #      a line `ready`; Ctrl-C (or SIGTERM) stops every child process and keeps the data.
 # Configuration (environment; every key in docs/config.md): TRIBUTARY_DEV_DIR,
@@ -437,6 +438,8 @@ seed_demo() {
 
     say "demo: the wallet buyer ($wallet) buys dataset 1 with ETH (tributary buy)"
     cli buyer-wallet buy 1
+    say "demo: creator A shares dataset 1 with the API, for licence holders to download (tributary share)"
+    cli creator-a share 1 --api "$API_URL"
 
     say "demo: the card buyer ($card) pays \$5.00 by card: a signed Stripe webhook to the relayer"
     local pi answer job payment_id
@@ -492,6 +495,7 @@ wait_for "the indexer ready and at the chain's head" 120 indexed_to_head
 wait_for "the datasets' titles indexed" 120 titles_shown
 
 verify_cmd="$(printf '%q ' "$CLI" --home "$HOMES/auditor" verify 1 "$DEV_DIR/demo/datasets/alpine-bird-songs")"
+download_cmd="$(printf '%q ' "$CLI" --home "$HOMES/buyer-wallet" download 1 --api "$API_URL" --out "$DEV_DIR/downloads/alpine-bird-songs")"
 elapsed="$(( ($(date +%s%N) - started_at) / 1000000 ))"
 cat <<EOF
 
@@ -504,6 +508,7 @@ data:         $DEV_DIR (logs in $DEV_DIR/logs)
 demo:         creators $(account creator-a) and $(account creator-b), wallet buyer $(account buyer-wallet), card buyer $(account buyer-card)
 try:          curl -s $API_URL/datasets
 verify:       ${verify_cmd% }
+download:     ${download_cmd% }
 pids:         anvil $(pid_of anvil), api $(pid_of api), relayer $(pid_of relayer)
 
 Press Ctrl-C to stop (the data is kept for the next start).

@@ -338,6 +338,10 @@ pub struct FileList {
     pub version: u32,
     /// Its manifest hash.
     pub manifest_hash: String,
+    /// The manifest itself: a client hashes its canonical form (RFC 8785) and compares it with
+    /// the hash anchored on-chain, so it trusts the list below without trusting this server.
+    #[schema(value_type = Object)]
+    pub manifest: serde_json::Value,
     /// The files, as the manifest lists them.
     pub files: Vec<FileInfo>,
 }
@@ -376,10 +380,12 @@ pub(crate) async fn list_files(
     let store = store(&state)?;
     let grant = GrantRow::find(&state, dataset_id, query.version).await?;
     let (_, manifest) = grant.load(store.as_ref()).await?;
+    let manifest_json = serde_json::to_value(&manifest).map_err(|_| ApiError::Internal)?;
     Ok(Json(FileList {
         dataset_id: dataset_id.to_string(),
         version: grant.version as u32,
         manifest_hash: format!("0x{}", alloy::hex::encode(&grant.manifest_hash)),
+        manifest: manifest_json,
         files: manifest
             .files
             .into_iter()

@@ -1,15 +1,16 @@
 //! `tributary fetch`: download a version's encrypted files, decrypt them and check each against
 //! the manifest anchored on-chain.
 //!
-//! Today this opens versions with the creator's own key (the record `publish` kept). A buyer will
-//! fetch through the licence-gated key endpoint of the HTTP API once it exists.
+//! This opens versions with the creator's own key (the record `publish` kept). A licensed buyer
+//! downloads through the API instead (`tributary download`), once the creator shared the version
+//! there (`tributary share`).
 
-use std::{fs, path::PathBuf};
+use std::path::PathBuf;
 
 use alloy::primitives::U256;
 use anyhow::{Context, bail};
 use serde::Serialize;
-use tributary_core::{cid::Cid, hash::Sha256Digest, publication, storage::BlobRef};
+use tributary_core::{cid::Cid, hash::Sha256Digest, publication};
 
 use crate::{Outcome, home::Home, output, progress, publish::Record};
 
@@ -49,23 +50,14 @@ pub(crate) async fn run(args: &Args, home: &Home, json: bool) -> anyhow::Result<
             .with_context(|| format!("dataset {} has no version {number}", args.dataset))?,
         None => versions.last().context("the dataset has no versions")?,
     };
-    let path = home.record_path(
-        chain.tributary.client().chain_id(),
-        chain.tributary.address(),
+    let record = Record::read(
+        home,
+        &chain.tributary,
         args.dataset,
         wanted.version,
-    );
-    let record: Record = match fs::read_to_string(&path) {
-        Ok(text) => serde_json::from_str(&text)
-            .with_context(|| format!("{} is not a publication record", path.display()))?,
-        Err(_) => bail!(
-            "no publication record of dataset {} version {} in {}: only its creator can fetch it \
-             with their own key for now",
-            args.dataset,
-            wanted.version,
-            home.dir().display()
-        ),
-    };
+        "only its creator can fetch it with their own key; a licensed buyer downloads it \
+         through the API (tributary download)",
+    )?;
     let anchored = Sha256Digest::new(wanted.manifest_hash.0);
     if record.manifest_sha256 != anchored.to_string() {
         bail!(
@@ -79,19 +71,7 @@ pub(crate) async fn run(args: &Args, home: &Home, json: bool) -> anyhow::Result<
     let manifest = publication::load_manifest(store.as_ref(), anchored, cid_of_uri(&wanted.uri)?)
         .await
         .context("cannot load the anchored manifest from the store")?;
-    let envelope_blob = BlobRef {
-        sha256: record
-            .envelope_sha256
-            .parse()
-            .ok()
-            .context("the publication record's envelope sha256 is malformed")?,
-        cid: record
-            .envelope_cid
-            .parse()
-            .ok()
-            .context("the publication record's envelope CID is malformed")?,
-    };
-    let envelope = publication::load_envelope(store.as_ref(), &envelope_blob).await?;
+    let envelope = publication::load_envelope(store.as_ref(), &record.envelope_blob()?).await?;
     let keys = home.creator_keys()?;
     let bar = progress::bytes("fetching and decrypting");
     let on_progress = |n: u64| bar.inc(n);

@@ -9,6 +9,7 @@ mod audit;
 mod buy;
 mod cid;
 mod claim;
+mod download;
 mod fetch;
 mod home;
 mod init;
@@ -17,6 +18,8 @@ mod manifest;
 mod output;
 mod progress;
 mod publish;
+mod share;
+mod signin;
 mod terms;
 mod verify;
 
@@ -81,6 +84,16 @@ enum Command {
     ///
     /// Example: `tributary fetch 3 --out ./pets-copy`
     Fetch(fetch::Args),
+    /// Let licence holders download a version of one of your datasets from a Tributary API
+    /// (hands the API the version's key; `--revoke` takes it back).
+    ///
+    /// Example: `tributary share 3 --api http://127.0.0.1:8080`
+    Share(share::Args),
+    /// Download a dataset you hold a licence for from a Tributary API, checked against the
+    /// manifest anchored on-chain.
+    ///
+    /// Example: `tributary download 3 --api http://127.0.0.1:8080 --out ./pets`
+    Download(download::Args),
     /// Release your royalties from every split you are a payee of, in every token.
     ///
     /// Example: `tributary claim --dry-run`
@@ -141,6 +154,10 @@ fn run(cli: Cli) -> anyhow::Result<Outcome> {
             with_home(dir, async |home| licences::run(args, home, json).await)
         }
         Command::Fetch(args) => with_home(dir, async |home| fetch::run(args, home, json).await),
+        Command::Share(args) => with_home(dir, async |home| share::run(args, home, json).await),
+        Command::Download(args) => {
+            with_home(dir, async |home| download::run(args, home, json).await)
+        }
         Command::Claim(args) => with_home(dir, async |home| claim::run(args, home, json).await),
         Command::Verify(args) => match args.target()? {
             verify::Target::Manifest(manifest, folder) => {

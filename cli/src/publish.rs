@@ -20,6 +20,7 @@ use tributary_core::{
     manifest::{Creator, DatasetInfo, Licence, Manifest},
     publication::{self, Sealed},
     signing::{Key, PublishVersion, Register},
+    storage::BlobRef,
 };
 
 use crate::{
@@ -86,6 +87,49 @@ pub(crate) struct Record {
     pub(crate) envelope_sha256: String,
     pub(crate) envelope_cid: String,
     pub(crate) tx_hash: String,
+}
+
+impl Record {
+    /// The record `publish` or `version` kept in `home` of `version` of `dataset` on the
+    /// contract of `tributary`; `otherwise` says what to do when there is none.
+    pub(crate) fn read(
+        home: &Home,
+        tributary: &tributary_core::chain::Tributary,
+        dataset: U256,
+        version: u32,
+        otherwise: &str,
+    ) -> anyhow::Result<Self> {
+        let path = home.record_path(
+            tributary.client().chain_id(),
+            tributary.address(),
+            dataset,
+            version,
+        );
+        match fs::read_to_string(&path) {
+            Ok(text) => serde_json::from_str(&text)
+                .with_context(|| format!("{} is not a publication record", path.display())),
+            Err(_) => bail!(
+                "no publication record of dataset {dataset} version {version} in {}: {otherwise}",
+                home.dir().display()
+            ),
+        }
+    }
+
+    /// Where the version's envelope is stored.
+    pub(crate) fn envelope_blob(&self) -> anyhow::Result<BlobRef> {
+        Ok(BlobRef {
+            sha256: self
+                .envelope_sha256
+                .parse()
+                .ok()
+                .context("the publication record's envelope sha256 is malformed")?,
+            cid: self
+                .envelope_cid
+                .parse()
+                .ok()
+                .context("the publication record's envelope CID is malformed")?,
+        })
+    }
 }
 
 #[derive(Serialize)]

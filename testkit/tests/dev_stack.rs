@@ -235,6 +235,11 @@ impl Stack {
                 "the pid file of {name} outlived the stack"
             );
         }
+        assert!(
+            status.success(),
+            "a stop on request exits 0, not {status}:\n{}",
+            self.output()
+        );
         status
     }
 
@@ -443,6 +448,34 @@ fn the_first_command_runs_the_stack_with_its_demo_and_stops_cleanly_twice() {
         String::from_utf8_lossy(&run.stderr)
     );
     assert!(String::from_utf8_lossy(&run.stdout).contains("ok: every check passed"));
+
+    // The demo's download command: the wallet buyer's licensed download through the API, each
+    // file equal to the creator's.
+    let download = stack.printed("download");
+    let run = Command::new("bash")
+        .args(["-c", &download])
+        .output()
+        .expect("bash runs the download command");
+    assert!(
+        run.status.success(),
+        "`{download}` failed ({}):\n{}{}",
+        run.status,
+        String::from_utf8_lossy(&run.stdout),
+        String::from_utf8_lossy(&run.stderr)
+    );
+    let original = setup.dir.join("demo/datasets/alpine-bird-songs");
+    let downloaded = setup.dir.join("downloads/alpine-bird-songs");
+    let mut compared = 0;
+    for entry in std::fs::read_dir(&original).expect("the demo's files") {
+        let name = entry.expect("entry").file_name();
+        assert_eq!(
+            std::fs::read(original.join(&name)).expect("original"),
+            std::fs::read(downloaded.join(&name)).expect("downloaded"),
+            "{name:?} downloaded equal to the creator's"
+        );
+        compared += 1;
+    }
+    assert_eq!(compared, 4, "three calls and their CSV");
 
     // The API's reads: liveness, the three datasets with their titles, both buyers' licences.
     assert_eq!(get_json(&format!("{api}/healthz"))["status"], "ok");
