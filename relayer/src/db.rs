@@ -613,7 +613,7 @@ pub(crate) fn b256(bytes: &[u8]) -> Result<B256> {
     B256::try_from(bytes).map_err(|_| Error::Corrupt(format!("{} bytes, not a hash", bytes.len())))
 }
 
-fn address(bytes: &[u8]) -> Result<Address> {
+pub(crate) fn address(bytes: &[u8]) -> Result<Address> {
     Address::try_from(bytes)
         .map_err(|_| Error::Corrupt(format!("{} bytes, not an address", bytes.len())))
 }

@@ -110,6 +110,9 @@ pub struct Call {
 pub struct StoredTx {
     /// Its row.
     pub id: i64,
+    /// The key that signed it (another than the sender's own after a key
+    /// rotation: then it is broadcast again and waited on, never bumped).
+    pub sender: Address,
     /// Its nonce.
     pub nonce: u64,
     /// Its hash.
@@ -620,7 +623,7 @@ impl Sender {
                 // Queued behind nonces the node lacks? Say so: nothing of this
                 // job can fix it (see docs/relayer.md, "Not yet": no gap filler).
                 let gap_from = self
-                    .rpc(self.provider.get_transaction_count(self.from).pending())
+                    .rpc(self.provider.get_transaction_count(newest.sender).pending())
                     .await
                     .ok()
                     .filter(|pending| *pending < nonce);
@@ -646,6 +649,20 @@ impl Sender {
                         return Err(SendError::Unreachable(message));
                     }
                     tracing::warn!(job = job.id, error = %message, "node unreachable; looking again");
+                }
+                Err(Stop::OtherKey(signer)) => {
+                    if !at_cap_noted {
+                        let newest = txs.last().expect("open transactions");
+                        let note = format!(
+                            "transaction {} (nonce {nonce}) was signed by {signer}, not by this \
+                             relayer's key {}: it is broadcast again and waited on, never \
+                             bumped (it needs that key's ETH and role to land)",
+                            newest.hash, self.from
+                        );
+                        tracing::warn!(job = job.id, "{note}");
+                        db::note(&self.pool, job, &note).await?;
+                        at_cap_noted = true;
+                    }
                 }
                 Err(Stop::AtCap) => {
                     if !at_cap_noted {
@@ -674,7 +691,7 @@ impl Sender {
         accepted: &mut Option<Instant>,
         bump_now: &mut bool,
     ) -> Result<Option<Sent>, Stop> {
-        let nonce = txs[0].nonce;
+        let (nonce, signer) = (txs[0].nonce, txs[0].sender);
         match self.find_receipt(txs).await? {
             Some((receipt, true)) => {
                 return Ok(Some(Sent::Mined {
@@ -686,8 +703,9 @@ impl Sender {
             Some((_, false)) => return Ok(None),
             None => {}
         }
+        // The nonce is the signer's: after a key rotation, the old key's.
         let latest = self
-            .rpc(self.provider.get_transaction_count(self.from))
+            .rpc(self.provider.get_transaction_count(signer))
             .await?;
         if latest > nonce {
             // The nonce is used. One of ours, mined between the two questions?
@@ -702,11 +720,23 @@ impl Sender {
             close_lost(&self.pool, job.id, nonce)
                 .await
                 .map_err(|error| Stop::Fail(error.into()))?;
-            self.reconcile().await.map_err(Stop::from_send)?;
+            if signer == self.from {
+                self.reconcile().await.map_err(Stop::from_send)?;
+            }
             return Ok(Some(Sent::NonceTaken { nonce }));
         }
         let due = accepted.is_some_and(|at| at.elapsed() >= self.config.bump_after);
         let mut send = accepted.is_none();
+        if (due || *bump_now) && signer != self.from {
+            // Signed by another key (before a key rotation): only that key
+            // could replace it. It is broadcast again and waited on.
+            *bump_now = false;
+            if !self.known(txs).await? {
+                self.broadcast(txs.last().expect("open")).await;
+            }
+            *accepted = Some(Instant::now());
+            return Err(Stop::OtherKey(signer));
+        }
         if due || *bump_now {
             *bump_now = false;
             match self
@@ -772,6 +802,7 @@ enum Stop {
     Fail(SendError),
     Unreachable(String),
     AtCap,
+    OtherKey(Address),
 }
 
 impl Stop {
@@ -811,6 +842,7 @@ fn stored(row: &sqlx::postgres::PgRow) -> crate::Result<StoredTx> {
     let gas_limit: i64 = row.try_get(4)?;
     Ok(StoredTx {
         id: row.try_get(0)?,
+        sender: db::address(row.try_get::<&[u8], _>(7)?)?,
         nonce: u64::try_from(nonce).map_err(|_| crate::Error::Corrupt("negative nonce".into()))?,
         hash: db::b256(row.try_get::<&[u8], _>(2)?)?,
         raw: Bytes::copy_from_slice(row.try_get::<&[u8], _>(3)?),
@@ -825,7 +857,7 @@ fn stored(row: &sqlx::postgres::PgRow) -> crate::Result<StoredTx> {
 async fn open_transactions(pool: &PgPool, job: i64) -> crate::Result<Vec<StoredTx>> {
     let rows = sqlx::query(
         "SELECT id, nonce, tx_hash, raw, gas_limit, max_fee_per_gas::TEXT,
-             max_priority_fee_per_gas::TEXT
+             max_priority_fee_per_gas::TEXT, sender
          FROM transactions WHERE job_id = $1 AND status = 'pending' ORDER BY id",
     )
     .bind(job)
@@ -1003,6 +1035,7 @@ async fn store_signed(
         tx.commit().await?;
         Ok(Some(StoredTx {
             id,
+            sender: signing.from,
             nonce,
             hash,
             raw,

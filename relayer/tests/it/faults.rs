@@ -167,19 +167,24 @@ async fn assert_agree(url: &str, tributary: &Tributary, pool: &PgPool, paid: &[(
             .await
             .expect("open");
     assert_eq!(open, 0, "every stored transaction is closed");
-    let next: i64 = sqlx::query_scalar("SELECT next_nonce FROM sender_nonces")
-        .fetch_one(pool)
-        .await
-        .expect("nonce counter");
-    let chain = client
-        .provider()
-        .get_transaction_count(account(RELAYER).address())
-        .await
-        .expect("count");
-    assert_eq!(
-        next as u64, chain,
-        "the database's next nonce is the chain's"
-    );
+    let counters: Vec<(Vec<u8>, i64)> =
+        sqlx::query_as("SELECT sender, next_nonce FROM sender_nonces")
+            .fetch_all(pool)
+            .await
+            .expect("nonce counters");
+    assert!(!counters.is_empty());
+    for (sender, next) in counters {
+        let sender = Address::from_slice(&sender);
+        let chain = client
+            .provider()
+            .get_transaction_count(sender)
+            .await
+            .expect("count");
+        assert_eq!(
+            next as u64, chain,
+            "{sender}: the database's next nonce is the chain's"
+        );
+    }
 }
 
 async fn setup(anvil: &Anvil) -> (Tributary, TestDb, PgPool) {
@@ -920,6 +925,92 @@ async fn a_transaction_queued_behind_a_nonce_gap_says_so_and_lands_once_the_gap_
         &tributary,
         &pool,
         &[("pi_g1", 100), ("pi_g2", 200)],
+    )
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn after_a_key_rotation_the_old_keys_pending_transaction_is_waited_on_never_bumped_by_the_new_key()
+ {
+    let anvil = Anvil::start();
+    let (tributary, _db, pool) = setup(&anvil).await;
+    let node = anvil.client(0).await;
+    let role = tributary.relayer_role().await.expect("role");
+    tributary
+        .grant_role(role, account(3).address())
+        .await
+        .expect("grant the new key");
+    anvil.rpc("evm_setAutomine", json!([false])).await;
+    let lease = Duration::from_millis(1500);
+    let sender = SenderConfig::default().with_bump_after(Duration::from_millis(200));
+    let config = fast().with_lease(lease).with_sender(sender);
+    let chain = Config::default().with_receipt_timeout(Duration::from_secs(20));
+    let old = worker(
+        anvil.url(),
+        &tributary,
+        &pool,
+        chain.clone(),
+        config.clone(),
+    )
+    .await;
+    pay(&pool, "evt_rot", "pi_rot", 880).await;
+    let stepping = tokio::spawn(async move { old.step().await });
+    until("the old key's transaction is in the pool", || async {
+        let stored = transactions(&pool).await;
+        !stored.is_empty() && known(&node, stored[0].2).await
+    })
+    .await;
+    // The relayer stops and comes back with another key (account 3).
+    stepping.abort();
+    let _ = stepping.await;
+    tokio::time::sleep(lease).await;
+    let client = Client::connect(
+        anvil.url(),
+        Some(&account(3)),
+        chain.with_poll_interval(Duration::from_millis(20)),
+    )
+    .await
+    .expect("connect");
+    let new = Worker::new(
+        pool.clone(),
+        tributary.with_client(&client),
+        &account(3),
+        config,
+    );
+    let stepping = tokio::spawn({
+        let new = new.clone();
+        async move { new.step().await.expect("step") }
+    });
+    until("the job says the transaction is another key's", || async {
+        let (_, page) = get(&app(&pool), "/jobs").await;
+        page["items"][0]["last_error"]
+            .as_str()
+            .is_some_and(|error| error.contains("never bumped"))
+    })
+    .await;
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert_eq!(
+        transactions(&pool).await.len(),
+        1,
+        "no replacement by the new key"
+    );
+    anvil.rpc("evm_mine", json!([])).await;
+    let step = tokio::time::timeout(Duration::from_secs(10), stepping)
+        .await
+        .expect("done once mined")
+        .expect("task");
+    assert!(done(&step, Outcome::Minted), "{step:?}");
+    // The new key starts at its own nonce 0: no gap.
+    anvil.rpc("evm_setAutomine", json!([true])).await;
+    pay(&pool, "evt_rot2", "pi_rot2", 90).await;
+    assert!(done(&new.step().await.expect("step"), Outcome::Minted));
+    let stored = transactions(&pool).await;
+    assert_eq!(stored[1].1, 0, "the new key's first nonce: {stored:?}");
+    assert_agree(
+        anvil.url(),
+        &tributary,
+        &pool,
+        &[("pi_rot", 880), ("pi_rot2", 90)],
     )
     .await;
 }
