@@ -1,13 +1,16 @@
 //! `tributary-api`: the product HTTP API and the indexer in one process, on one port
 //! (`tributary-api --help`). Its settings are the indexer's, plus where the server keeps its
-//! access key and the domain wallets sign in to.
+//! access key and the domain wallets sign in to; flags, environment or a TOML file (`--config`).
 
 use std::path::PathBuf;
 
 use anyhow::Context;
 use clap::Parser;
 use tributary_core::crypto::{KekStore, KeyId};
-use tributary_indexer::service::{self, ServiceArgs};
+use tributary_indexer::{
+    service::{self, ServiceArgs},
+    settings,
+};
 
 /// Serve Tributary's product API (publish, buy, report usage, licence-gated downloads) beside
 /// the indexer's reads.
@@ -37,7 +40,7 @@ struct Args {
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     service::init_tracing();
-    let args = Args::parse();
+    let args: Args = settings::parse()?;
     let keys = KekStore::open(&args.access_keys).with_context(|| {
         format!(
             "opening the access key folder {}",

@@ -349,3 +349,64 @@ async fn register_buy_and_report_through_the_api() {
     .await;
     assert_eq!(status, 409, "{error}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_settings_file_configures_the_binary_and_may_not_hold_secrets() {
+    let anvil = Anvil::start();
+    let tributary = anvil.deploy(account(9).address(), 0).await;
+    let database = TestDatabase::create().await;
+    let dir = tempfile::tempdir().expect("temp dir");
+    let settings = dir.path().join("tributary.toml");
+    std::fs::write(
+        &settings,
+        format!(
+            "contract = \"{}\"\nstart-block = 0\nlisten = \"127.0.0.1:0\"\npoll_ms = 50\n\
+             siwe-domain = \"from-file.test\"\naccess-keys = \"{}\"\n",
+            tributary.address(),
+            dir.path().join("keys").display()
+        ),
+    )
+    .expect("write the settings");
+    let mut child = Command::new(env!("CARGO_BIN_EXE_tributary-api"))
+        .env("DATABASE_URL", database.url())
+        .env("TRIBUTARY_RPC_URL", anvil.url())
+        .env("RUST_LOG", "warn")
+        .args(["--config", &settings.display().to_string()])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .expect("start tributary-api");
+    let address = wait_for_listen(&mut child, "listening on ", "tributary-api");
+    let api = ApiProcess {
+        child,
+        url: format!("http://{address}"),
+    };
+    let nonce: Value = reqwest::Client::new()
+        .post(format!("{}/auth/nonce", api.url))
+        .send()
+        .await
+        .expect("POST /auth/nonce")
+        .json()
+        .await
+        .expect("JSON");
+    assert_eq!(nonce["domain"], "from-file.test", "the file's siwe-domain");
+    drop(api);
+
+    // A secret in the file stops the binary before it starts, without echoing the secret.
+    std::fs::write(
+        &settings,
+        "database-url = \"postgres://user:hunter2@db/x\"\n",
+    )
+    .expect("write");
+    let output = Command::new(env!("CARGO_BIN_EXE_tributary-api"))
+        .args(["--config", &settings.display().to_string()])
+        .output()
+        .expect("run tributary-api");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(!output.status.success());
+    assert!(
+        stderr.contains("secret") && stderr.contains("DATABASE_URL"),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("hunter2"), "{stderr}");
+}

@@ -9,6 +9,7 @@ mod heads;
 pub mod manifests;
 pub mod metrics;
 pub mod service;
+pub mod settings;
 pub mod sync;
 
 pub use error::{Error, Result};

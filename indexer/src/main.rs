@@ -1,9 +1,12 @@
 //! `tributary-indexer`: mirrors the Tributary suite's events into PostgreSQL
-//! and serves them over HTTP. Settings come from flags or the environment
-//! (`tributary-indexer --help`).
+//! and serves them over HTTP. Settings come from flags, the environment or a
+//! TOML file (`--config`; `tributary-indexer --help`, docs/config.md).
 
 use clap::Parser;
-use tributary_indexer::service::{self, ServiceArgs};
+use tributary_indexer::{
+    service::{self, ServiceArgs},
+    settings,
+};
 
 /// Mirror the Tributary suite's events into PostgreSQL and serve them over HTTP.
 #[derive(Debug, Parser)]
@@ -16,5 +19,6 @@ struct Args {
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     service::init_tracing();
-    service::run(Args::parse().service, None).await
+    let args: Args = settings::parse()?;
+    service::run(args.service, None).await
 }
