@@ -235,9 +235,7 @@ pub(crate) async fn download(
 ) -> Result<Response, ApiError> {
     let Path((id, file_path)) = path.map_err(|_| ApiError::BadRequest("bad path".into()))?;
     let dataset_id = body::decimal("dataset id", &id)?;
-    let Query(query) = query.map_err(|rejection| {
-        ApiError::BadRequest(format!("bad query string: {}", rejection.body_text()))
-    })?;
+    let query = body::query(query)?;
     // The chain decides, not the mirror: a licence that just expired or moved stops here.
     let licensed = state
         .tributary
@@ -374,9 +372,7 @@ pub(crate) async fn list_files(
     query: Result<Query<FileQuery>, axum::extract::rejection::QueryRejection>,
 ) -> Result<Json<FileList>, ApiError> {
     let dataset_id = body::dataset_id(id)?;
-    let Query(query) = query.map_err(|rejection| {
-        ApiError::BadRequest(format!("bad query string: {}", rejection.body_text()))
-    })?;
+    let query = body::query(query)?;
     let store = store(&state)?;
     let grant = GrantRow::find(&state, dataset_id, query.version).await?;
     let (_, manifest) = grant.load(store.as_ref()).await?;

@@ -5,8 +5,8 @@ use alloy::primitives::U256;
 use axum::{
     Json,
     extract::{
-        Path,
-        rejection::{JsonRejection, PathRejection},
+        Path, Query,
+        rejection::{JsonRejection, PathRejection, QueryRejection},
     },
 };
 use tributary_indexer::api::ApiError;
@@ -15,6 +15,13 @@ use tributary_indexer::api::ApiError;
 pub(crate) fn json<T>(body: Result<Json<T>, JsonRejection>) -> Result<T, ApiError> {
     body.map(|Json(value)| value).map_err(|rejection| {
         ApiError::BadRequest(format!("bad JSON body: {}", rejection.body_text()))
+    })
+}
+
+/// The query string, or a 400 naming what is wrong with it.
+pub(crate) fn query<T>(query: Result<Query<T>, QueryRejection>) -> Result<T, ApiError> {
+    query.map(|Query(value)| value).map_err(|rejection| {
+        ApiError::BadRequest(format!("bad query string: {}", rejection.body_text()))
     })
 }
 

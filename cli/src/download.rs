@@ -10,14 +10,15 @@ use std::{
 
 use alloy::primitives::U256;
 use anyhow::{Context, bail};
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 use sha2::{Digest, Sha256};
 use tributary_core::{hash::Sha256Digest, manifest::Manifest};
 
 use crate::{
     Outcome,
+    fetch::Report,
     home::Home,
-    output, progress,
+    progress,
     signin::{self, answer},
 };
 
@@ -41,16 +42,6 @@ pub(crate) struct Args {
 struct FileList {
     version: u32,
     manifest: serde_json::Value,
-}
-
-#[derive(Serialize)]
-struct Report {
-    dataset_id: String,
-    version: u32,
-    manifest_sha256: String,
-    files: usize,
-    bytes: u64,
-    out: String,
 }
 
 pub(crate) async fn run(args: &Args, home: &Home, json: bool) -> anyhow::Result<Outcome> {
@@ -144,18 +135,11 @@ pub(crate) async fn run(args: &Args, home: &Home, json: bool) -> anyhow::Result<
         bytes,
         out: args.out.display().to_string(),
     };
-    if json {
-        output::json(&report)?;
-    } else {
-        println!(
-            "downloaded dataset {} version {}: {} files, {} bytes, into {}",
-            report.dataset_id, report.version, report.files, report.bytes, report.out
-        );
-        println!(
-            "  every file matched manifest {}, anchored on-chain",
-            report.manifest_sha256
-        );
-    }
+    report.print(
+        json,
+        "downloaded",
+        "every file matched the manifest anchored on-chain,",
+    )?;
     Ok(Outcome::Ok)
 }
 

@@ -27,14 +27,31 @@ pub(crate) struct Args {
     version: Option<u32>,
 }
 
+/// What `fetch` and `download` wrote.
 #[derive(Serialize)]
-struct Report {
-    dataset_id: String,
-    version: u32,
-    manifest_sha256: String,
-    files: usize,
-    bytes: u64,
-    out: String,
+pub(crate) struct Report {
+    pub(crate) dataset_id: String,
+    pub(crate) version: u32,
+    pub(crate) manifest_sha256: String,
+    pub(crate) files: usize,
+    pub(crate) bytes: u64,
+    pub(crate) out: String,
+}
+
+impl Report {
+    /// Prints the report (JSON with `--json`): `done` says how the files came, `checked` how
+    /// they were checked against manifest `manifest_sha256`.
+    pub(crate) fn print(&self, json: bool, done: &str, checked: &str) -> anyhow::Result<()> {
+        if json {
+            return output::json(self);
+        }
+        println!(
+            "{done} dataset {} version {}: {} files, {} bytes, into {}",
+            self.dataset_id, self.version, self.files, self.bytes, self.out
+        );
+        println!("  {checked} {}", self.manifest_sha256);
+        Ok(())
+    }
 }
 
 pub(crate) async fn run(args: &Args, home: &Home, json: bool) -> anyhow::Result<Outcome> {
@@ -94,18 +111,11 @@ pub(crate) async fn run(args: &Args, home: &Home, json: bool) -> anyhow::Result<
         bytes,
         out: args.out.display().to_string(),
     };
-    if json {
-        output::json(&report)?;
-    } else {
-        println!(
-            "fetched dataset {} version {}: {} files, {} bytes, into {}",
-            report.dataset_id, report.version, report.files, report.bytes, report.out
-        );
-        println!(
-            "  every file decrypted, authenticated and matched manifest {}",
-            report.manifest_sha256
-        );
-    }
+    report.print(
+        json,
+        "fetched",
+        "every file decrypted, authenticated and matched manifest",
+    )?;
     Ok(Outcome::Ok)
 }
 

@@ -1,75 +1,24 @@
-//! The `tributary-api` binary as a separate process, against anvil and PostgreSQL: a creator
+//! The product endpoints, through the binary: a creator
 //! registers a dataset from what `POST /datasets` answers, a buyer buys a licence from what
 //! `POST /datasets/{id}/purchase` answers, and reports revenue through
 //! `POST /datasets/{id}/report-usage`; every transaction is the API's, signed and sent here as a
 //! wallet would.
 
-use std::{
-    process::{Child, Command, Stdio},
-    time::Duration,
-};
+use std::process::Command;
 
 use alloy::{
     dyn_abi::TypedData,
     network::TransactionBuilder,
-    primitives::{Address, Bytes, U256},
+    primitives::{Bytes, U256},
     providers::Provider,
     rpc::types::TransactionRequest,
     signers::SignerSync,
 };
 use serde_json::{Value, json};
 use tributary_core::chain::{Client, ITributary};
-use tributary_testkit::{Anvil, TestDatabase, account, repo_root, wait_for_listen};
+use tributary_testkit::{Anvil, TestDatabase, account};
 
-/// A running `tributary-api`, killed when dropped.
-struct ApiProcess {
-    child: Child,
-    url: String,
-}
-
-impl ApiProcess {
-    fn spawn(
-        database_url: &str,
-        rpc_url: &str,
-        contract: Address,
-        store: &std::path::Path,
-    ) -> Self {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_tributary-api"))
-            .env("DATABASE_URL", database_url)
-            .env("TRIBUTARY_RPC_URL", rpc_url)
-            .env("RUST_LOG", "warn")
-            .args(["--contract", &contract.to_string(), "--start-block", "0"])
-            .args(["--listen", "127.0.0.1:0", "--poll-ms", "50"])
-            .args(["--manifest-store", &store.display().to_string()])
-            .stdout(Stdio::piped())
-            .stderr(Stdio::inherit())
-            .spawn()
-            .expect("start tributary-api");
-        let address = wait_for_listen(&mut child, "listening on ", "tributary-api");
-        Self {
-            child,
-            url: format!("http://{address}"),
-        }
-    }
-}
-
-impl Drop for ApiProcess {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn manifest_of(creator: Address) -> Value {
-    let vector: Value = serde_json::from_str(
-        &std::fs::read_to_string(repo_root().join("test/vectors/manifest/minimal.json"))
-            .expect("read the minimal manifest vector"),
-    )
-    .expect("vector JSON");
-    let mut manifest = vector["manifest"].clone();
-    manifest["creator"]["wallet"] = json!(creator.to_string());
-    manifest
-}
+use crate::support::{ApiProcess, manifest_of, wait_mirrored};
 
 async fn post(http: &reqwest::Client, url: String, body: &Value) -> (u16, Value) {
     let response = http.post(url).json(body).send().await.expect("POST");
@@ -111,22 +60,6 @@ async fn send(wallet: &Client, tx: &Value) -> alloy::rpc::types::TransactionRece
     receipt
 }
 
-/// Polls until the mirror has dataset `id`.
-async fn wait_mirrored(http: &reqwest::Client, api: &str, id: u64) {
-    for _ in 0..200 {
-        let response = http
-            .get(format!("{api}/datasets/{id}"))
-            .send()
-            .await
-            .expect("GET");
-        if response.status() == 200 {
-            return;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    panic!("dataset {id} never reached the mirror");
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn register_buy_and_report_through_the_api() {
     let anvil = Anvil::start();
@@ -134,11 +67,12 @@ async fn register_buy_and_report_through_the_api() {
     let tributary = anvil.deploy(treasury, 250).await;
     let database = TestDatabase::create().await;
     let store = tempfile::tempdir().expect("temp dir");
+    let store_path = store.path().display().to_string();
     let api = ApiProcess::spawn(
         database.url(),
         anvil.url(),
         tributary.address(),
-        store.path(),
+        &["--manifest-store", &store_path],
     );
     let http = reqwest::Client::new();
 
@@ -367,20 +301,12 @@ async fn a_settings_file_configures_the_binary_and_may_not_hold_secrets() {
         ),
     )
     .expect("write the settings");
-    let mut child = Command::new(env!("CARGO_BIN_EXE_tributary-api"))
+    let mut command = Command::new(env!("CARGO_BIN_EXE_tributary-api"));
+    command
         .env("DATABASE_URL", database.url())
         .env("TRIBUTARY_RPC_URL", anvil.url())
-        .env("RUST_LOG", "warn")
-        .args(["--config", &settings.display().to_string()])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::inherit())
-        .spawn()
-        .expect("start tributary-api");
-    let address = wait_for_listen(&mut child, "listening on ", "tributary-api");
-    let api = ApiProcess {
-        child,
-        url: format!("http://{address}"),
-    };
+        .args(["--config", &settings.display().to_string()]);
+    let api = ApiProcess::start(command);
     let nonce: Value = reqwest::Client::new()
         .post(format!("{}/auth/nonce", api.url))
         .send()

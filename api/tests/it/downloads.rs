@@ -4,11 +4,7 @@
 //! way downloads the decrypted files only while the chain says they hold a licence, and not
 //! after the creator takes the key back.
 
-use std::{
-    num::NonZeroUsize,
-    process::{Child, Command, Stdio},
-    time::Duration,
-};
+use std::num::NonZeroUsize;
 
 use alloy::{primitives::Address, signers::SignerSync};
 use serde_json::{Value, json};
@@ -21,47 +17,11 @@ use tributary_core::{
     signing::Key,
     storage::LocalStore,
 };
-use tributary_testkit::{Anvil, TestDatabase, account, repo_root, wait_for_listen};
+use tributary_testkit::{Anvil, TestDatabase, account};
+
+use crate::support::{ApiProcess, manifest_of, wait_mirrored};
 
 const DOMAIN: &str = "data.tributary.test";
-
-struct ApiProcess {
-    child: Child,
-    url: String,
-}
-
-impl Drop for ApiProcess {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn spawn_api(database: &str, rpc: &str, contract: Address, store: &str, keys: &str) -> ApiProcess {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_tributary-api"))
-        .env("DATABASE_URL", database)
-        .env("TRIBUTARY_RPC_URL", rpc)
-        .env("RUST_LOG", "warn")
-        .args(["--contract", &contract.to_string(), "--start-block", "0"])
-        .args(["--listen", "127.0.0.1:0", "--poll-ms", "50"])
-        .args([
-            "--manifest-store",
-            store,
-            "--access-keys",
-            keys,
-            "--siwe-domain",
-            DOMAIN,
-        ])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::inherit())
-        .spawn()
-        .expect("start tributary-api");
-    let address = wait_for_listen(&mut child, "listening on ", "tributary-api");
-    ApiProcess {
-        child,
-        url: format!("http://{address}"),
-    }
-}
 
 /// An EIP-4361 message for `key` with `nonce`, issued now, valid for an hour.
 fn siwe_message(key: &Key, nonce: &str, chain_id: u64) -> String {
@@ -155,13 +115,7 @@ async fn licensed_buyers_download_decrypted_files_until_the_creator_revokes() {
     std::fs::write(data.join("labels.csv"), "file,label\na.png,cat\n").expect("write");
     let big: Vec<u8> = (0..200_000u32).map(|i| (i * 7 % 251) as u8).collect();
     std::fs::write(data.join("pixels.bin"), &big).expect("write");
-    let vector: Value = serde_json::from_str(
-        &std::fs::read_to_string(repo_root().join("test/vectors/manifest/minimal.json"))
-            .expect("vector"),
-    )
-    .expect("JSON");
-    let mut manifest_json = vector["manifest"].clone();
-    manifest_json["creator"]["wallet"] = json!(creator_key.address().to_string());
+    let manifest_json = manifest_of(creator_key.address());
     let mut manifest = Manifest::from_json(&manifest_json.to_string()).expect("manifest");
     manifest.files = scan_folder(&data, NonZeroUsize::MIN, NO_PROGRESS).expect("scan");
     let store = LocalStore::open(store_dir.path()).await.expect("store");
@@ -210,29 +164,25 @@ async fn licensed_buyers_download_decrypted_files_until_the_creator_revokes() {
         .expect("register")
         .value;
 
-    let api = spawn_api(
+    let store_path = store_dir.path().display().to_string();
+    let keys_path = keys_dir.path().display().to_string();
+    let api = ApiProcess::spawn(
         database.url(),
         anvil.url(),
         tributary.address(),
-        &store_dir.path().display().to_string(),
-        &keys_dir.path().display().to_string(),
+        &[
+            "--manifest-store",
+            &store_path,
+            "--access-keys",
+            &keys_path,
+            "--siwe-domain",
+            DOMAIN,
+        ],
     );
     let http = reqwest::Client::new();
     let file_url = |path: &str| format!("{}/datasets/{dataset_id}/files/{path}", api.url);
     let access_url = format!("{}/datasets/{dataset_id}/versions/1/access", api.url);
-    for _ in 0..200 {
-        if http
-            .get(format!("{}/datasets/{dataset_id}", api.url))
-            .send()
-            .await
-            .expect("GET")
-            .status()
-            == 200
-        {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    wait_mirrored(&http, &api.url, dataset_id).await;
 
     // No session: 401. A buyer signed in but unlicensed: 403.
     assert_eq!(get_file(&http, file_url("pixels.bin"), None).await.0, 401);
