@@ -525,7 +525,7 @@ fn the_first_command_runs_the_stack_with_its_demo_and_stops_cleanly_twice() {
     assert!(status.success(), "a stop on request exits 0: {status}");
 }
 
-/// Each product endpoint once, on the demo's data (api/tests/e2e.rs sends what they answer).
+/// Each product endpoint once, on the demo's data (api/tests/it/product.rs sends what they answer).
 fn product_endpoints(api: &str, wallet_buyer: &str) {
     let doc = get_json(&format!("{api}/openapi.json"));
     for path in [
