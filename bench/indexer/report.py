@@ -7,7 +7,11 @@ Every figure comes from RESULTS.json, written by run.sh in the same run.
 """
 
 import json
+import os
 import sys
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
+from sections import replace_section  # noqa: E402
 
 HEADING = "## Indexer (bench/indexer/run.sh)"
 
@@ -131,22 +135,10 @@ def render(r):
     return "\n".join(out) + "\n"
 
 
-def update_docs(path, section):
-    text = open(path).read()
-    start = text.find(HEADING)
-    if start < 0:
-        text = text.rstrip("\n") + "\n\n" + section
-    else:
-        end = text.find("\n## ", start + len(HEADING))
-        end = len(text) if end < 0 else end + 1
-        text = text[:start] + section + ("\n" if end < len(text) else "") + text[end:]
-    open(path, "w").write(text)
-
-
 if __name__ == "__main__":
     results = json.load(open(sys.argv[1]))
     section = render(results)
     print(section)
     if len(sys.argv) > 2:
-        update_docs(sys.argv[2], section)
+        replace_section(sys.argv[2], HEADING, section)
         print(f"updated {sys.argv[2]}", file=sys.stderr)
