@@ -18,6 +18,7 @@ mod manifest;
 mod output;
 mod progress;
 mod publish;
+mod services;
 mod share;
 mod signin;
 mod terms;
@@ -98,6 +99,18 @@ enum Command {
     ///
     /// Example: `tributary claim --dry-run`
     Claim(claim::Args),
+    /// Run the indexer (`tributary-indexer`): every event mirrored into PostgreSQL, served over
+    /// HTTP. The arguments are its own: `tributary indexer --help`.
+    #[command(disable_help_flag = true)]
+    Indexer(services::Args),
+    /// Run the product API with the indexer in it (`tributary-api`). The arguments are its own:
+    /// `tributary api --help`.
+    #[command(disable_help_flag = true)]
+    Api(services::Args),
+    /// Run the relayer (`tributary-relayer`): Stripe payments into on-chain credits. The
+    /// arguments are its own: `tributary relayer --help`.
+    #[command(disable_help_flag = true)]
+    Relayer(services::Args),
     /// Check a dataset against the chain (anchor, signer, manifest, creator, files, payments),
     /// or a folder against a manifest file offline.
     ///
@@ -132,38 +145,42 @@ fn main() -> ExitCode {
 
 fn run(cli: Cli) -> anyhow::Result<Outcome> {
     let json = cli.json;
-    let dir = home::home_dir(cli.home.as_deref())?;
+    // The services have no home; every other command reads it (or creates it: init).
+    let dir = || home::home_dir(cli.home.as_deref());
     match &cli.command {
+        Command::Indexer(args) => services::run("indexer", args),
+        Command::Api(args) => services::run("api", args),
+        Command::Relayer(args) => services::run("relayer", args),
         Command::Cid(args) => cid::run(args, json),
-        Command::Init(args) => init::run(args, dir, json),
-        Command::Manifest(args) => manifest::run(args, dir, json),
-        Command::Publish(args) => {
-            with_home(dir, async |home| publish::publish(args, home, json).await)
-        }
-        Command::Version(args) => {
-            with_home(dir, async |home| publish::version(args, home, json).await)
-        }
+        Command::Init(args) => init::run(args, dir()?, json),
+        Command::Manifest(args) => manifest::run(args, dir()?, json),
+        Command::Publish(args) => with_home(dir()?, async |home| {
+            publish::publish(args, home, json).await
+        }),
+        Command::Version(args) => with_home(dir()?, async |home| {
+            publish::version(args, home, json).await
+        }),
         Command::Offer(command) => {
-            with_home(dir, async |home| terms::offer(command, home, json).await)
+            with_home(dir()?, async |home| terms::offer(command, home, json).await)
         }
         Command::Split(command) => {
-            with_home(dir, async |home| terms::split(command, home, json).await)
+            with_home(dir()?, async |home| terms::split(command, home, json).await)
         }
-        Command::Buy(args) => with_home(dir, async |home| buy::run(args, home, json).await),
+        Command::Buy(args) => with_home(dir()?, async |home| buy::run(args, home, json).await),
         Command::Licences(args) => {
-            with_home(dir, async |home| licences::run(args, home, json).await)
+            with_home(dir()?, async |home| licences::run(args, home, json).await)
         }
-        Command::Fetch(args) => with_home(dir, async |home| fetch::run(args, home, json).await),
-        Command::Share(args) => with_home(dir, async |home| share::run(args, home, json).await),
+        Command::Fetch(args) => with_home(dir()?, async |home| fetch::run(args, home, json).await),
+        Command::Share(args) => with_home(dir()?, async |home| share::run(args, home, json).await),
         Command::Download(args) => {
-            with_home(dir, async |home| download::run(args, home, json).await)
+            with_home(dir()?, async |home| download::run(args, home, json).await)
         }
-        Command::Claim(args) => with_home(dir, async |home| claim::run(args, home, json).await),
+        Command::Claim(args) => with_home(dir()?, async |home| claim::run(args, home, json).await),
         Command::Verify(args) => match args.target()? {
             verify::Target::Manifest(manifest, folder) => {
                 verify::run_offline(manifest, folder, json)
             }
-            verify::Target::Dataset(id, folder) => with_home(dir, async |home| {
+            verify::Target::Dataset(id, folder) => with_home(dir()?, async |home| {
                 audit::run(id, folder, args, home, json).await
             }),
         },

@@ -2,5 +2,6 @@
 
 mod chain;
 mod cid;
+mod services;
 mod support;
 mod verify;
