@@ -201,7 +201,8 @@ forge build -q --skip test
 # `cargo test --workspace` this step has nothing to do.
 say "building the binaries (debug; the same build as cargo test --workspace)"
 cargo build --workspace --bins --tests
-BIN="$ROOT/target/debug"
+# cargo's target folder: CARGO_TARGET_DIR when set, as cargo itself reads it.
+BIN="${CARGO_TARGET_DIR:-$ROOT/target}/debug"
 CLI="$BIN/tributary"
 
 # ---------------------------------------------------------------- chain
