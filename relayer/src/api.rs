@@ -295,7 +295,7 @@ async fn health(State(state): State<AppState>) -> ApiResult<Health> {
 pub struct JobView {
     /// Its id.
     pub id: i64,
-    /// `mint_credits` or `reverse_credits`.
+    /// `mint_credits`, `reverse_credits` or `purchase_licence`.
     pub kind: String,
     /// `pending`, `running`, `done` or `failed`.
     pub status: String,
@@ -303,16 +303,22 @@ pub struct JobView {
     pub payment_id: String,
     /// The Stripe PaymentIntent (`pi_…`).
     pub payment_intent: String,
-    /// The account credited (mint jobs).
+    /// The account credited (mint jobs), the licence's recipient (purchase jobs).
     pub account: Option<String>,
     /// The credits, in the currency's smallest unit (mint jobs).
     pub amount: Option<String>,
+    /// The dataset whose licence the payment buys (mint jobs that name one,
+    /// purchase jobs), decimal.
+    pub dataset_id: Option<String>,
+    /// The offer's index in the dataset's terms, with `dataset_id`.
+    pub offer_index: Option<u32>,
     /// The Stripe event that created it.
     pub event_id: String,
     /// Claims so far.
     pub attempts: i32,
     /// How a done job ended: `minted`, `already_credited`,
-    /// `refused_reversed`, `skipped_reversed`, `reversed`, `already_reversed`.
+    /// `refused_reversed`, `skipped_reversed`, `reversed`, `already_reversed`,
+    /// `purchased`, `already_purchased`.
     pub outcome: Option<String>,
     /// The job's transaction: while it is being sent, the current one (the
     /// newest fee level of its nonce); once done, the one that did it
@@ -340,6 +346,8 @@ impl From<db::JobRecord> for JobView {
             payment_intent: job.payment_intent,
             account: job.account.map(|account| account.to_checksum(None)),
             amount: job.amount.map(|amount| amount.to_string()),
+            dataset_id: job.purchase.map(|purchase| purchase.dataset_id.to_string()),
+            offer_index: job.purchase.map(|purchase| purchase.offer_index),
             event_id: job.event_id,
             attempts: job.attempts,
             outcome: job.outcome,

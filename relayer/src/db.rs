@@ -16,7 +16,7 @@ use sqlx::{
 
 use crate::{
     error::{Error, Result},
-    stripe::event::{Action, Event},
+    stripe::event::{Action, Event, Purchase},
 };
 
 /// The schema migrations in `relayer/migrations/`, embedded in the binary.
@@ -62,6 +62,10 @@ pub enum JobKind {
     MintCredits,
     /// `reverseCredits(paymentId)`.
     ReverseCredits,
+    /// `purchaseWithCredits(paymentId, datasetId, terms, offerIndex, buyer)`:
+    /// the licence a card payment paid for, bought with its credits after
+    /// its mint (stored when the mint job is done).
+    PurchaseLicence,
 }
 
 impl JobKind {
@@ -70,6 +74,7 @@ impl JobKind {
         match self {
             Self::MintCredits => "mint_credits",
             Self::ReverseCredits => "reverse_credits",
+            Self::PurchaseLicence => "purchase_licence",
         }
     }
 }
@@ -81,6 +86,7 @@ impl FromStr for JobKind {
         match text {
             "mint_credits" => Ok(Self::MintCredits),
             "reverse_credits" => Ok(Self::ReverseCredits),
+            "purchase_licence" => Ok(Self::PurchaseLicence),
             other => Err(Error::Corrupt(format!("unknown job kind {other:?}"))),
         }
     }
@@ -147,6 +153,11 @@ pub enum Outcome {
     Reversed,
     /// The payment was already reversed on-chain.
     AlreadyReversed,
+    /// This job's transaction bought the licence with the payment's credits.
+    Purchased,
+    /// The payment's credits were already spent on-chain (`spent` > 0: an
+    /// earlier attempt whose result was not recorded, or the buyer).
+    AlreadyPurchased,
 }
 
 impl Outcome {
@@ -159,6 +170,8 @@ impl Outcome {
             Self::SkippedReversed => "skipped_reversed",
             Self::Reversed => "reversed",
             Self::AlreadyReversed => "already_reversed",
+            Self::Purchased => "purchased",
+            Self::AlreadyPurchased => "already_purchased",
         }
     }
 }
@@ -184,6 +197,9 @@ pub struct Job {
     pub account: Option<Address>,
     /// The credits to mint (mint jobs).
     pub amount: Option<U256>,
+    /// The licence the payment pays for (mint jobs that name one, and
+    /// purchase jobs).
+    pub purchase: Option<Purchase>,
     /// This claim's number (1 for the first): a later write by this claim
     /// only lands while no other claim has taken the job since.
     pub attempt: i32,
@@ -241,7 +257,7 @@ async fn store_now(pool: &PgPool, event: &Event, body: &[u8]) -> Result<Stored> 
         tx.commit().await?;
         return Ok(Stored::Duplicate);
     }
-    let (kind, payment_id, payment_intent, account, amount) = match &event.action {
+    let (kind, payment_id, payment_intent, account, amount, purchase) = match &event.action {
         Action::Ignore(_) => {
             tx.commit().await?;
             return Ok(Stored::New {
@@ -255,6 +271,7 @@ async fn store_now(pool: &PgPool, event: &Event, body: &[u8]) -> Result<Stored> 
             &mint.payment_intent,
             Some(mint.account),
             Some(mint.amount),
+            mint.purchase,
         ),
         Action::Reverse(reverse) => (
             JobKind::ReverseCredits,
@@ -262,13 +279,15 @@ async fn store_now(pool: &PgPool, event: &Event, body: &[u8]) -> Result<Stored> 
             &reverse.payment_intent,
             None,
             None,
+            None,
         ),
     };
     // Both events of one payment (session completed, PaymentIntent
     // succeeded) meet on the unique (kind, payment_id): one job.
     let created = sqlx::query(
-        "INSERT INTO jobs (kind, payment_id, payment_intent, account, amount, event_id)
-         VALUES ($1, $2, $3, $4, $5::NUMERIC, $6)
+        "INSERT INTO jobs (kind, payment_id, payment_intent, account, amount, event_id,
+             dataset_id, offer_index)
+         VALUES ($1, $2, $3, $4, $5::NUMERIC, $6, $7::NUMERIC, $8)
          ON CONFLICT (kind, payment_id) DO NOTHING
          RETURNING id",
     )
@@ -278,13 +297,16 @@ async fn store_now(pool: &PgPool, event: &Event, body: &[u8]) -> Result<Stored> 
     .bind(account.as_ref().map(|account| account.as_slice()))
     .bind(amount.map(|amount| amount.to_string()))
     .bind(&event.id)
+    .bind(purchase.map(|purchase| purchase.dataset_id.to_string()))
+    .bind(purchase.map(|purchase| i64::from(purchase.offer_index)))
     .fetch_optional(&mut *tx)
     .await?;
     let (job, created) = match created {
         Some(row) => (row.try_get::<i64, _>(0)?, true),
         None => {
             let row = sqlx::query(
-                "SELECT id, account, amount::TEXT FROM jobs WHERE kind = $1 AND payment_id = $2",
+                "SELECT id, account, amount::TEXT, dataset_id::TEXT, offer_index FROM jobs
+                 WHERE kind = $1 AND payment_id = $2",
             )
             .bind(kind.as_str())
             .bind(payment_id.as_slice())
@@ -299,13 +321,17 @@ async fn store_now(pool: &PgPool, event: &Event, body: &[u8]) -> Result<Stored> 
                 .try_get::<Option<String>, _>(2)?
                 .map(|text| u256(&text))
                 .transpose()?;
-            if (stored_account, stored_amount) != (account, amount) {
+            let stored_purchase = purchase_of(
+                row.try_get::<Option<&str>, _>(3)?,
+                row.try_get::<Option<i64>, _>(4)?,
+            )?;
+            if (stored_account, stored_amount, stored_purchase) != (account, amount, purchase) {
                 tracing::warn!(
                     event = %event.id,
                     job = id,
                     %payment_intent,
-                    "this event names another account or amount than the job already \
-                     stored for its payment; the first one stands"
+                    "this event names another account, amount or licence than the job \
+                     already stored for its payment; the first one stands"
                 );
             }
             (id, false)
@@ -342,7 +368,8 @@ pub async fn claim(pool: &PgPool, lease: Duration) -> Result<Option<Job>> {
                  lease_until = now() + $1 * interval '1 millisecond', updated_at = now()
              FROM next WHERE jobs.id = next.id
              RETURNING jobs.id, jobs.kind, jobs.payment_id, jobs.payment_intent,
-                 jobs.account, jobs.amount::TEXT, jobs.attempts",
+                 jobs.account, jobs.amount::TEXT, jobs.attempts, jobs.dataset_id::TEXT,
+                 jobs.offer_index",
         )
         .bind(lease_ms)
         .fetch_optional(&pool)
@@ -364,12 +391,30 @@ fn job(row: &PgRow) -> Result<Job> {
             .transpose()?,
         amount: row.try_get::<Option<&str>, _>(5)?.map(u256).transpose()?,
         attempt: row.try_get(6)?,
+        purchase: purchase_of(row.try_get(7)?, row.try_get(8)?)?,
     })
+}
+
+fn purchase_of(dataset_id: Option<&str>, offer_index: Option<i64>) -> Result<Option<Purchase>> {
+    match (dataset_id, offer_index) {
+        (Some(dataset_id), Some(offer_index)) => Ok(Some(Purchase {
+            dataset_id: u256(dataset_id)?,
+            offer_index: u32::try_from(offer_index)
+                .map_err(|_| Error::Corrupt(format!("offer index {offer_index}")))?,
+        })),
+        (None, None) => Ok(None),
+        _ => Err(Error::Corrupt(
+            "a job with a dataset and no offer, or the reverse".into(),
+        )),
+    }
 }
 
 /// Marks the claimed `job` done. `mined` names the job's transaction whose
 /// receipt ended it (nonce and hash): in the same database transaction it
-/// is marked `mined` and the others of its nonce `replaced`. False when the
+/// is marked `mined` and the others of its nonce `replaced`. A mint that
+/// credited the payment (`minted`, `already_credited`) and names a licence
+/// stores the purchase job in the same transaction, so a credit whose
+/// completion is recorded always has its purchase queued. False when the
 /// claim was lost (its lease passed and another worker took the job):
 /// nothing is written then.
 pub async fn finish(
@@ -380,6 +425,9 @@ pub async fn finish(
     mined: Option<(u64, B256)>,
 ) -> Result<bool> {
     let (id, attempt) = (job.id, job.attempt);
+    let buys = job.kind == JobKind::MintCredits
+        && job.purchase.is_some()
+        && matches!(outcome, Outcome::Minted | Outcome::AlreadyCredited);
     in_task(pool, move |pool| async move {
         let mut tx = pool.begin().await?;
         let updated = sqlx::query(
@@ -400,6 +448,19 @@ pub async fn finish(
         }
         if let Some((nonce, hash)) = mined {
             close_mined(&mut tx, id, nonce, hash).await?;
+        }
+        if buys {
+            sqlx::query(
+                "INSERT INTO jobs (kind, payment_id, payment_intent, account, event_id,
+                     dataset_id, offer_index)
+                 SELECT 'purchase_licence', payment_id, payment_intent, account, event_id,
+                     dataset_id, offer_index
+                 FROM jobs WHERE id = $1
+                 ON CONFLICT (kind, payment_id) DO NOTHING",
+            )
+            .bind(id)
+            .execute(&mut *tx)
+            .await?;
         }
         tx.commit().await?;
         Ok(true)
@@ -532,6 +593,8 @@ pub struct JobRecord {
     pub account: Option<Address>,
     /// The credits (mint jobs).
     pub amount: Option<U256>,
+    /// The licence the payment buys (mint jobs that name one, purchase jobs).
+    pub purchase: Option<Purchase>,
     /// The event that created it.
     pub event_id: String,
     /// Claims so far.
@@ -565,7 +628,7 @@ pub async fn jobs(
              attempts, outcome, tx_hash, last_error,
              to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"'),
              to_char(updated_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"'),
-             nonce, tx_count
+             nonce, tx_count, dataset_id::TEXT, offer_index
          FROM jobs
          WHERE ($1::TEXT IS NULL OR status = $1) AND id > $2
          ORDER BY id
@@ -598,6 +661,7 @@ pub async fn jobs(
                 updated_at: row.try_get(13)?,
                 nonce: row.try_get(14)?,
                 tx_count: row.try_get(15)?,
+                purchase: purchase_of(row.try_get(16)?, row.try_get(17)?)?,
             })
         })
         .collect()

@@ -43,6 +43,13 @@ struct Args {
     #[arg(long, env = "TRIBUTARY_CONTRACT")]
     contract: Option<Address>,
 
+    /// The suite's first block (its deployment block): a card payment's
+    /// licence is bought with the terms read from the contract's events from
+    /// there on. Default: `blockNumber` of the deployment file when the
+    /// contract comes from it, else 0.
+    #[arg(long, env = "TRIBUTARY_FROM_BLOCK")]
+    from_block: Option<u64>,
+
     /// Folder of deployment files (`<chainId>.json`, written by scripts/deploy.sh).
     #[arg(long, env = "TRIBUTARY_DEPLOYMENTS", default_value = "deployments")]
     deployments: PathBuf,
@@ -171,10 +178,14 @@ async fn main() -> Result<()> {
     let client = Client::connect(&args.rpc_url, Some(&key), chain)
         .await
         .context("connecting to the node")?;
-    let contract = match args.contract {
-        Some(contract) => contract,
-        None => config::deployment(&args.deployments, client.chain_id())?.tributary,
+    let (contract, deployed_at) = match args.contract {
+        Some(contract) => (contract, 0),
+        None => {
+            let deployment = config::deployment(&args.deployments, client.chain_id())?;
+            (deployment.tributary, deployment.block_number)
+        }
     };
+    let from_block = args.from_block.unwrap_or(deployed_at);
     let tributary = client.tributary(contract);
     match tributary.relayer_role().await {
         Ok(role) => match tributary.has_role(role, key.address()).await {
@@ -210,7 +221,8 @@ async fn main() -> Result<()> {
                 Duration::from_millis(args.backoff_ms),
                 Duration::from_secs(args.max_backoff_secs),
             )
-            .with_poll_interval(Duration::from_millis(args.poll_ms)),
+            .with_poll_interval(Duration::from_millis(args.poll_ms))
+            .with_from_block(from_block),
     );
 
     let listener = tokio::net::TcpListener::bind(args.listen)

@@ -17,7 +17,7 @@ use alloy::primitives::{Address, B256, U256};
 use sqlx::PgPool;
 use tokio::sync::Notify;
 use tributary_core::{
-    chain::{CreditPayment, ITributary::ITributaryErrors, Tributary},
+    chain::{CREDITS, CreditPayment, ITributary::ITributaryErrors, LogScan, Tributary},
     signing::Key,
 };
 
@@ -46,6 +46,10 @@ pub struct WorkerConfig {
     pub poll_interval: Duration,
     /// How transactions are priced, replaced and waited on.
     pub sender: SenderConfig,
+    /// The first block holding the suite's events (its deployment block):
+    /// a purchase job reads the dataset's terms from the events from there
+    /// on. Default 0.
+    pub from_block: u64,
 }
 
 impl Default for WorkerConfig {
@@ -57,11 +61,18 @@ impl Default for WorkerConfig {
             max_backoff: Duration::from_secs(300),
             poll_interval: Duration::from_secs(1),
             sender: SenderConfig::default(),
+            from_block: 0,
         }
     }
 }
 
 impl WorkerConfig {
+    /// This configuration, reading the suite's events from `from_block`.
+    pub fn with_from_block(mut self, from_block: u64) -> Self {
+        self.from_block = from_block;
+        self
+    }
+
     /// This configuration with claims lasting `lease`.
     pub fn with_lease(mut self, lease: Duration) -> Self {
         self.lease = lease;
@@ -314,6 +325,7 @@ impl Worker {
         let result = match job.kind {
             JobKind::MintCredits => self.mint(&job).await,
             JobKind::ReverseCredits => self.reverse(&job).await,
+            JobKind::PurchaseLicence => self.purchase(&job).await,
         };
         let step = match result {
             Ok(finished) => {
@@ -443,6 +455,76 @@ impl Worker {
         .await
     }
 
+    /// Buys the licence the payment paid for, with its credits, for the
+    /// buyer. The terms are resent in full (the contract keeps their hash
+    /// only): read from the contract's own events (`DatasetRegistered`, the
+    /// last `TermsSet`), so the relayer needs nothing but its node. The
+    /// payment's `spent` is read first (in [`Self::carry`]): credits already
+    /// spent mean the licence was bought (by an attempt whose result was not
+    /// recorded, or by the buyer) and nothing is sent.
+    async fn purchase(&self, job: &Job) -> Result<Finished, Failure> {
+        let (Some(recipient), Some(purchase)) = (job.account, job.purchase) else {
+            return Err(Failure::new(
+                FailureKind::Permanent,
+                "a purchase job without recipient or licence",
+            ));
+        };
+        let terms = self
+            .tributary
+            .terms_of(
+                LogScan::from_block(self.config.from_block),
+                purchase.dataset_id,
+            )
+            .await?
+            .terms();
+        let index = purchase.offer_index as usize;
+        let Some(offer) = terms.offers.get(index) else {
+            return Err(Failure::new(
+                FailureKind::Permanent,
+                format!(
+                    "dataset {} has no offer {index} now ({} offers): the credits stay with the buyer",
+                    purchase.dataset_id,
+                    terms.offers.len()
+                ),
+            ));
+        };
+        if offer.paymentToken != CREDITS {
+            return Err(Failure::new(
+                FailureKind::Permanent,
+                format!(
+                    "offer {index} of dataset {} is no longer priced in credits: the credits stay \
+                     with the buyer",
+                    purchase.dataset_id
+                ),
+            ));
+        }
+        let plan = Plan {
+            call: Call {
+                to: self.tributary.address(),
+                input: self
+                    .tributary
+                    .contract()
+                    .purchaseWithCredits(
+                        job.payment_id,
+                        purchase.dataset_id,
+                        terms.clone(),
+                        U256::from(index),
+                        recipient,
+                    )
+                    .calldata()
+                    .clone(),
+            },
+            sent: Outcome::Purchased,
+        };
+        self.carry(job, &plan, |recorded| {
+            if recorded.reversed {
+                return Some(Outcome::RefusedReversed);
+            }
+            (recorded.spent > 0).then_some(Outcome::AlreadyPurchased)
+        })
+        .await
+    }
+
     /// Carries the job's call to the chain. `seen` reads the contract's
     /// record of the payment: `Some` when nothing (more) is to be sent.
     ///
@@ -463,7 +545,7 @@ impl Worker {
             if open.is_empty() {
                 // A refund or dispute already seen: the payment is not to be
                 // credited (the contract would refuse it once the reversal lands).
-                if job.kind == JobKind::MintCredits
+                if job.kind != JobKind::ReverseCredits
                     && db::reversal_exists(&self.pool, job.payment_id).await?
                 {
                     return Ok(Finished::seen(Outcome::SkippedReversed));
@@ -516,7 +598,9 @@ impl Worker {
                         }
                         Some(ITributaryErrors::PaymentAlreadyReversed(_)) => {
                             Ok(Finished::seen(match job.kind {
-                                JobKind::MintCredits => Outcome::RefusedReversed,
+                                JobKind::MintCredits | JobKind::PurchaseLicence => {
+                                    Outcome::RefusedReversed
+                                }
                                 JobKind::ReverseCredits => Outcome::AlreadyReversed,
                             }))
                         }

@@ -58,6 +58,20 @@ pub struct Mint {
     pub account: Address,
     /// Credits: the amount paid in the currency's smallest unit.
     pub amount: U256,
+    /// The licence to buy with those credits once they are minted
+    /// (`metadata.dataset` and `metadata.offer`, set by the API's card
+    /// purchase), if the payment names one.
+    pub purchase: Option<Purchase>,
+}
+
+/// A licence a card payment pays for: bought for the buyer with the
+/// payment's credits after the mint (`purchaseWithCredits`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Purchase {
+    /// The dataset (`metadata.dataset`, decimal).
+    pub dataset_id: U256,
+    /// The offer's index in the dataset's current terms (`metadata.offer`, decimal).
+    pub offer_index: u32,
 }
 
 /// `reverseCredits(payment_id)`.
@@ -188,12 +202,52 @@ fn mint(
             "{amount_field} is zero: nothing to credit"
         )));
     }
+    let purchase = purchase(object)?;
     Ok(Action::Mint(Mint {
         payment_id: payment_id(&payment_intent),
         payment_intent,
         account,
         amount: U256::from(amount),
+        purchase,
     }))
+}
+
+/// `metadata.dataset` and `metadata.offer`: both (a licence to buy after the
+/// mint) or neither (credits only); one without the other, or values that
+/// are not decimal numbers, are refused.
+fn purchase(object: &Map<String, Value>) -> Result<Option<Purchase>, InvalidEvent> {
+    let metadata = object.get("metadata").and_then(Value::as_object);
+    let field = |name: &str| -> Result<Option<&str>, InvalidEvent> {
+        match metadata.and_then(|metadata| metadata.get(name)) {
+            None | Some(Value::Null) => Ok(None),
+            Some(Value::String(text)) => Ok(Some(text)),
+            Some(_) => Err(InvalidEvent(format!("metadata.{name} is not a string"))),
+        }
+    };
+    let decimal = |text: &str| {
+        !text.is_empty() && text.len() <= 78 && text.bytes().all(|b| b.is_ascii_digit())
+    };
+    match (field("dataset")?, field("offer")?) {
+        (None, None) => Ok(None),
+        (Some(dataset), Some(offer)) => {
+            let dataset_id = Some(dataset)
+                .filter(|text| decimal(text))
+                .and_then(|text| U256::from_str_radix(text, 10).ok())
+                .filter(|id| !id.is_zero())
+                .ok_or_else(|| invalid("metadata.dataset is not a dataset id (decimal)"))?;
+            let offer_index = Some(offer)
+                .filter(|text| decimal(text))
+                .and_then(|text| text.parse::<u32>().ok())
+                .ok_or_else(|| invalid("metadata.offer is not an offer index (decimal)"))?;
+            Ok(Some(Purchase {
+                dataset_id,
+                offer_index,
+            }))
+        }
+        _ => Err(invalid(
+            "metadata names a dataset without an offer, or an offer without a dataset",
+        )),
+    }
 }
 
 fn reversal(object: &Map<String, Value>) -> Result<Action, InvalidEvent> {
@@ -309,9 +363,55 @@ mod tests {
             payment_id: keccak256(b"pi_123"),
             account: BUYER.parse().expect("address"),
             amount: U256::from(1999),
+            purchase: None,
         });
         assert_eq!(from_session, expected);
         assert_eq!(from_intent, expected);
+    }
+
+    #[test]
+    fn a_payment_naming_a_dataset_and_offer_asks_for_the_licence() {
+        let mut object = session("paid");
+        object["metadata"] = json!({"buyer": BUYER, "dataset": "3", "offer": "1"});
+        let Action::Mint(mint) = parse(&event("checkout.session.completed", object), "usd")
+            .expect("valid")
+            .action
+        else {
+            panic!("a mint");
+        };
+        assert_eq!(
+            mint.purchase,
+            Some(Purchase {
+                dataset_id: U256::from(3),
+                offer_index: 1
+            })
+        );
+        for (metadata, reason) in [
+            (json!({"buyer": BUYER, "dataset": "3"}), "without an offer"),
+            (json!({"buyer": BUYER, "offer": "0"}), "without an offer"),
+            (
+                json!({"buyer": BUYER, "dataset": "x", "offer": "0"}),
+                "metadata.dataset",
+            ),
+            (
+                json!({"buyer": BUYER, "dataset": "0", "offer": "0"}),
+                "metadata.dataset",
+            ),
+            (
+                json!({"buyer": BUYER, "dataset": "3", "offer": "-1"}),
+                "metadata.offer",
+            ),
+            (
+                json!({"buyer": BUYER, "dataset": "3", "offer": 1}),
+                "not a string",
+            ),
+        ] {
+            let mut object = session("paid");
+            object["metadata"] = metadata;
+            let error =
+                parse(&event("checkout.session.completed", object), "usd").expect_err(reason);
+            assert!(error.0.contains(reason), "{reason}: {error}");
+        }
     }
 
     #[test]

@@ -7,6 +7,7 @@
 
 mod chain;
 mod faults;
+mod licence;
 mod process;
 mod signature;
 mod stripe_js;

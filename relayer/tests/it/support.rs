@@ -16,7 +16,7 @@ use axum::{
 use serde_json::{Value, json};
 use sqlx::PgPool;
 use tower::ServiceExt;
-use tributary_core::chain::{Config, ITributary, Tributary};
+use tributary_core::chain::{CREDITS, Config, ITributary, Offer, OfferKind, Split, Tributary};
 use tributary_relayer::{
     Step, Worker, WorkerConfig,
     api::{self, AppState},
@@ -97,6 +97,15 @@ fn event(id: &str, kind: &str, object: Value) -> String {
 }
 
 fn session(pi: &str, buyer: Address, amount: u64) -> Value {
+    let mut session = licence_session(pi, buyer, amount, 1, 0);
+    // Credits only: no licence named.
+    session["metadata"] = json!({ "buyer": buyer.to_checksum(None) });
+    session
+}
+
+/// A paid session of the API's card purchase: its metadata names the
+/// licence (dataset and offer) as well as the buyer.
+fn licence_session(pi: &str, buyer: Address, amount: u64, dataset: u64, offer: u32) -> Value {
     json!({
         "id": format!("cs_test_{pi}"),
         "object": "checkout.session",
@@ -104,7 +113,11 @@ fn session(pi: &str, buyer: Address, amount: u64) -> Value {
         "amount_total": amount,
         "currency": "usd",
         "customer_details": { "email": "buyer@example.com" },
-        "metadata": { "buyer": buyer.to_checksum(None), "dataset": "1", "offer": "0" },
+        "metadata": {
+            "buyer": buyer.to_checksum(None),
+            "dataset": dataset.to_string(),
+            "offer": offer.to_string(),
+        },
         "mode": "payment",
         "payment_intent": pi,
         "payment_status": "paid",
@@ -114,6 +127,22 @@ fn session(pi: &str, buyer: Address, amount: u64) -> Value {
 
 pub(crate) fn checkout_completed(id: &str, pi: &str, buyer: Address, amount: u64) -> String {
     event(id, "checkout.session.completed", session(pi, buyer, amount))
+}
+
+/// `checkout.session.completed` of a card purchase of `dataset`'s `offer`.
+pub(crate) fn licence_checkout_completed(
+    id: &str,
+    pi: &str,
+    buyer: Address,
+    amount: u64,
+    dataset: u64,
+    offer: u32,
+) -> String {
+    event(
+        id,
+        "checkout.session.completed",
+        licence_session(pi, buyer, amount, dataset, offer),
+    )
 }
 
 pub(crate) fn async_payment_succeeded(id: &str, pi: &str, buyer: Address, amount: u64) -> String {
@@ -339,6 +368,53 @@ pub(crate) async fn reversed(anvil: &Anvil, contract: Address) -> Vec<ITributary
         .filter(|log| log.topic0() == Some(&ITributary::CreditsReversed::SIGNATURE_HASH))
         .map(|log| {
             ITributary::CreditsReversed::decode_log(&log.inner)
+                .expect("decode")
+                .data
+        })
+        .collect()
+}
+
+/// A dataset registered by account `creator` with one offer: a perpetual
+/// one-off licence for `price` credits (cents). Returns its id.
+pub(crate) async fn register_card_dataset(
+    anvil: &Anvil,
+    tributary: &Tributary,
+    creator: u32,
+    price: u128,
+) -> U256 {
+    let split = Split::from_shares([(account(creator).address(), 1)]);
+    let offer = Offer {
+        kind: OfferKind::OneOff.into(),
+        paymentToken: CREDITS,
+        price,
+        duration: 0,
+        transferable: false,
+        royaltyBps: 0,
+        supplyCap: 0,
+        termsHash: [7; 32].into(),
+    };
+    as_account(anvil, tributary, creator)
+        .await
+        .register(
+            [creator as u8 + 1; 32].into(),
+            "ipfs://card",
+            &split,
+            &[offer],
+        )
+        .await
+        .expect("register")
+        .value
+}
+
+/// Every `LicenceIssued` the contract emitted.
+pub(crate) async fn issued(anvil: &Anvil, contract: Address) -> Vec<ITributary::LicenceIssued> {
+    anvil
+        .logs(contract)
+        .await
+        .iter()
+        .filter(|log| log.topic0() == Some(&ITributary::LicenceIssued::SIGNATURE_HASH))
+        .map(|log| {
+            ITributary::LicenceIssued::decode_log(&log.inner)
                 .expect("decode")
                 .data
         })
