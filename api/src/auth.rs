@@ -205,7 +205,7 @@ impl FromRequestParts<ProductState> for SignedIn {
 }
 
 /// `bytes` random bytes from the operating system, as lowercase hex.
-fn random_hex(bytes: usize) -> Result<String, ApiError> {
+pub(crate) fn random_hex(bytes: usize) -> Result<String, ApiError> {
     let mut buffer = vec![0; bytes];
     getrandom::fill(&mut buffer).map_err(|error| {
         tracing::error!(%error, "the operating system gave no random bytes");

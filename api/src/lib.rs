@@ -40,7 +40,9 @@ pub use self::{
     access::{AccessConfig, AccessGrant, FileInfo, FileList, FileQuery, GrantAnswer},
     auth::{LoginRequest, NonceAnswer, Session},
     offers::OfferInput,
-    purchase::{PaymentMethod, PurchasePlan, PurchaseRequest},
+    purchase::{
+        CardCheckout, CardPayments, PaymentMethod, PurchaseAnswer, PurchasePlan, PurchaseRequest,
+    },
     registration::{PayeeInput, PreparedRegistration, RegistrationRequest},
     transaction::UnsignedTx,
     usage::{UsagePlan, UsageRequest},
@@ -53,6 +55,7 @@ pub struct ProductState {
     tributary: Tributary,
     manifest_store: Option<Arc<dyn BlobStore>>,
     access: Arc<AccessConfig>,
+    card: Option<Arc<CardPayments>>,
 }
 
 impl ProductState {
@@ -70,7 +73,14 @@ impl ProductState {
             tributary,
             manifest_store,
             access,
+            card: None,
         }
+    }
+
+    /// These handlers, selling licences priced in fiat credits by card through `card`.
+    pub fn with_card_payments(mut self, card: CardPayments) -> Self {
+        self.card = Some(Arc::new(card));
+        self
     }
 
     fn chain_id(&self) -> u64 {
@@ -108,6 +118,8 @@ impl ProductState {
         PurchaseRequest,
         PaymentMethod,
         PurchasePlan,
+        PurchaseAnswer,
+        CardCheckout,
         UsageRequest,
         UsagePlan,
         UnsignedTx,
@@ -149,8 +161,9 @@ pub fn routes(state: ProductState) -> Router {
 }
 
 /// The product endpoints as an extension of the indexer service: same process, same port,
-/// same database (the API's tables migrated beside the indexer's).
-pub fn extension(access: AccessConfig) -> Extension {
+/// same database (the API's tables migrated beside the indexer's). Card purchases are served
+/// when `card` is given.
+pub fn extension(access: AccessConfig, card: Option<CardPayments>) -> Extension {
     Box::new(|context: ServiceContext| {
         Box::pin(async move {
             db::migrate(&context.pool)
@@ -163,12 +176,15 @@ pub fn extension(access: AccessConfig) -> Extension {
             )
             .await
             .context("connecting to the node for the product API")?;
-            let state = ProductState::new(
+            let mut state = ProductState::new(
                 context.pool,
                 client.tributary(context.meta.contract),
                 context.manifest_store,
                 Arc::new(access),
             );
+            if let Some(card) = card {
+                state = state.with_card_payments(card);
+            }
             Ok((routes(state), ProductDoc::openapi()))
         })
     })

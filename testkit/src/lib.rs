@@ -6,6 +6,7 @@
 mod anvil;
 mod postgres;
 mod process;
+pub mod stripe;
 mod token;
 pub mod vectors;
 
@@ -14,6 +15,7 @@ use std::path::{Path, PathBuf};
 pub use anvil::{Anvil, MNEMONIC, account};
 pub use postgres::TestDatabase;
 pub use process::wait_for_listen;
+pub use stripe::{STRIPE_TEST_SECRET_KEY, StripeStandIn};
 pub use token::{deploy_token, mint};
 
 /// The repository root (`testkit/..`).

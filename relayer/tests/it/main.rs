@@ -6,6 +6,7 @@
 #![allow(clippy::type_complexity)]
 
 mod chain;
+mod checkout;
 mod faults;
 mod licence;
 mod process;
