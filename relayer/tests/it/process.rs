@@ -19,8 +19,8 @@ use tempfile::TempDir;
 use tributary_testkit::wait_for_listen;
 
 use crate::support::{
-    Anvil, Delivery, RELAYER, SECRET, TestDb, account, checkout_completed, deploy, minted, signed,
-    usd,
+    Anvil, Delivery, RELAYER, SECRET, TestDb, account, checkout_completed, deploy, issued,
+    licence_checkout_completed, minted, register_card_dataset, signed, usd,
 };
 
 /// The relayer's private key as hex (anvil's public test key).
@@ -258,6 +258,113 @@ async fn killed_between_storing_and_confirming_then_restarted_credits_exactly_on
     assert!(printed.contains("job claimed"), "the log was written");
     assert!(!printed.contains(&relayer_key_hex()), "the key was logged");
     assert!(!printed.contains(SECRET), "the webhook secret was logged");
+}
+
+/// Waits until the relayer key has a transaction in the pool that no block holds.
+async fn wait_pending(provider: &impl Provider, relayer: Address, what: &str) {
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
+    loop {
+        let pending = provider
+            .get_transaction_count(relayer)
+            .pending()
+            .await
+            .expect("nonce");
+        let mined = provider
+            .get_transaction_count(relayer)
+            .await
+            .expect("nonce");
+        if pending > mined {
+            return;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "the relayer never sent {what}"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn killed_between_the_mint_and_the_purchase_then_restarted_buys_exactly_one_licence() {
+    let db = TestDb::create().await;
+    let pool = db.pool().await;
+    let anvil = Anvil::start();
+    let tributary = deploy(&anvil).await;
+    let dataset = register_card_dataset(&anvil, &tributary, 3, 700).await;
+    let deployments = deployment_dir(31337, tributary.address());
+    let logs = tempfile::tempdir().expect("temp dir");
+    let log = logs.path().join("relayer.log");
+    let buyer = account(6).address();
+    let delivery = signed(&[licence_checkout_completed(
+        "evt_buy_1",
+        "pi_buy_1",
+        buyer,
+        700,
+        dataset.to(),
+        0,
+    )])
+    .remove(0);
+    anvil.rpc("evm_setAutomine", json!([false])).await;
+    let provider = anvil.client(0).await.provider().clone();
+    let relayer = account(RELAYER).address();
+
+    let process = RelayerProcess::spawn(db.url(), anvil.url(), deployments.path(), &log);
+    let (status, answer) = process.post(&delivery).await;
+    assert_eq!(status, 200, "{answer}");
+    // The mint is sent, then mined: the relayer records it and sends the purchase.
+    wait_pending(&provider, relayer, "the mint").await;
+    anvil.rpc("evm_mine", json!([])).await;
+    wait_pending(&provider, relayer, "the purchase").await;
+    let purchase: (String, Option<Vec<u8>>) =
+        sqlx::query_as("SELECT status, tx_hash FROM jobs WHERE kind = 'purchase_licence'")
+            .fetch_one(&pool)
+            .await
+            .expect("the purchase job, stored with the mint's completion");
+    assert_eq!(purchase.0, "running");
+    assert!(
+        purchase.1.is_some(),
+        "its transaction stored before the broadcast"
+    );
+    // Killed with the purchase in the pool; it lands while the relayer is dead.
+    process.kill();
+    assert!(!tributary.is_licensed(buyer, dataset).await.expect("view"));
+    anvil.rpc("evm_setAutomine", json!([true])).await;
+    anvil.rpc("evm_mine", json!([])).await;
+
+    let process = RelayerProcess::spawn(db.url(), anvil.url(), deployments.path(), &log);
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
+    let done = loop {
+        let page = process.get("/jobs?status=done").await;
+        let done = page["items"].as_array().expect("items").clone();
+        if done.len() == 2 {
+            break done;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "not done within 60 s: {}",
+            process.get("/jobs").await
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
+    assert_eq!(done[0]["kind"], "mint_credits");
+    assert_eq!(done[0]["outcome"], "minted");
+    assert_eq!(done[1]["kind"], "purchase_licence");
+    // The restart found the stored transaction's receipt: nothing sent again.
+    assert_eq!(done[1]["outcome"], "purchased", "{}", done[1]);
+    assert_eq!(done[1]["tx_count"], 1);
+    let licences = issued(&anvil, tributary.address()).await;
+    assert_eq!(licences.len(), 1, "{licences:?}");
+    assert_eq!(licences[0].holder, buyer);
+    assert!(tributary.is_licensed(buyer, dataset).await.expect("view"));
+    assert_eq!(
+        provider
+            .get_transaction_count(relayer)
+            .await
+            .expect("nonce"),
+        2,
+        "one mint, one purchase"
+    );
+    process.kill();
 }
 
 /// Runs the binary to its exit with `env` (nothing else inherited) and
