@@ -9,7 +9,7 @@
 #      endpoints, one process) and the relayer;
 #   5. on the first start, seeds a demo: two creators, three datasets, a purchase by wallet, a
 #      dataset shared with the API for licensed downloads, a purchase by card (a signed Stripe
-#      webhook credited by the relayer), a claim;
+#      webhook: the relayer credits the payment and buys the licence with it), a claim;
 #   6. waits until everything is indexed, prints the URLs and the demo's verify command, then
 #      a line `ready`; Ctrl-C (or SIGTERM) stops every child process and keeps the data.
 # Configuration (environment; every key in docs/config.md): TRIBUTARY_DEV_DIR,
@@ -373,8 +373,11 @@ PY
 }
 
 # post_card_payment <relayer url> <secret file> <buyer> <payment intent> <amount> <dataset>:
-# a checkout.session.completed event signed as Stripe signs it (HMAC-SHA256 of "t.payload"
-# with the endpoint secret, header `Stripe-Signature: t=…,v1=…`); prints the answer.
+# the checkout.session.completed event Stripe sends once the buyer has paid the Checkout Session
+# that `POST /datasets/{id}/purchase` with payment_method "stripe" opens (metadata: dataset,
+# offer, buyer), signed as Stripe signs it (HMAC-SHA256 of "t.payload" with the endpoint secret,
+# header `Stripe-Signature: t=…,v1=…`); prints the answer. The dev stack has no Stripe account,
+# so the demo posts what Stripe would.
 post_card_payment() {
     python3 - "$@" <<'PY'
 import hashlib, hmac, json, sys, time, urllib.request
@@ -408,6 +411,20 @@ PY
 job_done() {
     local job
     job="$(http_get "$RELAYER_URL/jobs?limit=500" | json "[j for j in d['items'] if j['id'] == $1][0]")"
+    job_state "$job"
+}
+
+# licence_bought <payment intent>: the relayer's purchase job of that payment finished (it is
+# stored when the mint is done); fails loudly if it was parked as failed.
+licence_bought() {
+    local job
+    job="$(http_get "$RELAYER_URL/jobs?limit=500" |
+        json "([j for j in d['items'] if j['kind'] == 'purchase_licence' and j['payment_intent'] == '$1'] or [None])[0]")"
+    job_state "$job"
+}
+
+job_state() {
+    local job="$1"
     case "$job" in
     *"'status': 'done'"*) return 0 ;;
     *"'status': 'failed'"*)
@@ -442,22 +459,16 @@ seed_demo() {
     say "demo: creator A shares dataset 1 with the API, for licence holders to download (tributary share)"
     cli creator-a share 1 --api "$API_URL"
 
-    say "demo: the card buyer ($card) pays \$5.00 by card: a signed Stripe webhook to the relayer"
-    local pi answer job payment_id
+    say "demo: the card buyer ($card) pays \$5.00 by card for dataset 3: the signed Stripe webhook of the paid Checkout Session to the relayer"
+    local pi answer job
     pi="pi_demo$(python3 -c 'import secrets; print(secrets.token_hex(12))')"
     answer="$(post_card_payment "$RELAYER_URL" "$secret_file" "$card" "$pi" "$CARD_PRICE" 3)"
     job="$(echo "$answer" | json "d['job_id']")"
     [ "$job" != None ] || die "the relayer stored the card payment without a job: $answer"
     wait_for "the relayer crediting the card payment (job $job)" 120 job_done "$job"
-    payment_id="$(cast keccak "$pi")"
     echo "$pi" >"$DEV_DIR/demo/card-payment-intent"
-    say "demo: credited; the relayer buys dataset 3 for the card buyer with the payment's credits"
-    local split terms_hash
-    split="$(cli creator-b --json offer list 3 | json "d['split_hash']")"
-    terms_hash="0x$(printf 'CC-BY-4.0' | sha256sum | cut -d' ' -f1)"
-    cast send -q --rpc-url "$RPC_URL" --private-key "$RELAYER_KEY" "$CONTRACT" \
-        'purchaseWithCredits(bytes32,uint256,(bytes32,(uint8,address,uint128,uint64,bool,uint16,uint32,bytes32)[]),uint256,address)' \
-        "$payment_id" 3 "($split,[(0,$CREDITS_TOKEN,$CARD_PRICE,0,false,0,0,$terms_hash)])" 0 "$card"
+    say "demo: credited; the relayer buys dataset 3 for the card buyer with the payment's credits (its purchase job)"
+    wait_for "the relayer buying the card buyer's licence" 120 licence_bought "$pi"
 
     say "demo: creator A claims their royalties (tributary claim)"
     cli creator-a claim

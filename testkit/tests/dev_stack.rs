@@ -495,17 +495,27 @@ fn the_first_command_runs_the_stack_with_its_demo_and_stops_cleanly_twice() {
     assert_eq!(card_licences.len(), 1, "the card buyer's licence");
     assert_eq!(card_licences[0].0, "3");
 
-    // The relayer: health, and the card payment's job credited on-chain; the licence was
-    // bought with exactly that payment's credits.
+    // The relayer: health, the card payment's credit on-chain, then the licence bought by the
+    // relayer itself with exactly that payment's credits (its purchase job).
     assert_eq!(get_json(&format!("{relayer}/health"))["status"], "ok");
     let jobs = get_json(&format!("{relayer}/jobs"));
     let jobs = jobs["items"].as_array().expect("items");
-    assert_eq!(jobs.len(), 1, "one card payment: {jobs:?}");
+    assert_eq!(
+        jobs.len(),
+        2,
+        "one card payment, its mint and its purchase: {jobs:?}"
+    );
     assert_eq!(jobs[0]["kind"], "mint_credits");
     assert_eq!(jobs[0]["status"], "done");
     assert_eq!(jobs[0]["outcome"], "minted");
     assert_eq!(jobs[0]["account"], card_buyer.as_str());
     assert_eq!(jobs[0]["payment_id"], card_licences[0].1.as_str());
+    assert_eq!(jobs[1]["kind"], "purchase_licence");
+    assert_eq!(jobs[1]["status"], "done");
+    assert_eq!(jobs[1]["outcome"], "purchased");
+    assert_eq!(jobs[1]["account"], card_buyer.as_str());
+    assert_eq!(jobs[1]["dataset_id"], "3");
+    assert_eq!(jobs[1]["payment_id"], card_licences[0].1.as_str());
 
     product_endpoints(&api, &wallet_buyer);
 
@@ -573,6 +583,18 @@ fn product_endpoints(api: &str, wallet_buyer: &str) {
         &serde_json::json!({"payment_method": "wallet", "buyer": wallet_buyer, "offer_index": 0}),
     );
     assert_eq!(status, 409, "dataset 3 is priced in credits: {refused}");
+    // Its card purchase needs a Stripe account, which the dev stack does not have.
+    let (status, refused) = post_json(
+        &format!("{api}/datasets/3/purchase"),
+        &serde_json::json!({"payment_method": "stripe", "buyer": wallet_buyer, "offer_index": 0}),
+    );
+    assert_eq!(status, 409, "no Stripe key in the dev stack: {refused}");
+    assert!(
+        refused["error"]["message"]
+            .as_str()
+            .is_some_and(|message| message.contains("not configured")),
+        "{refused}"
+    );
 
     // The demo's licences are one-off: a usage report is refused with the reason.
     let licences = get_json(&format!("{api}/licences?holder={wallet_buyer}"));
