@@ -40,7 +40,135 @@ mod generated {
     }
 }
 
+/// `ITributaryStreams` from its ABI, in a module of its own: its JSON also declares
+/// `ITributaryTypes`' structs, which would clash with [`ITributary`]'s copy. [`Split`] and
+/// [`Offer`] convert into its types (`From`).
+pub mod streams_abi {
+    #![allow(missing_docs, clippy::too_many_arguments)]
+
+    alloy::sol!(
+        #[sol(rpc)]
+        #[derive(Debug, PartialEq, Eq)]
+        ITributaryStreams,
+        "../abi/ITributaryStreams.json"
+    );
+}
+
+pub use streams_abi::ITributaryStreams;
+
+/// Superfluid's interfaces, as much of them as the Rust side calls, written from their Solidity
+/// signatures (`@superfluid-finance/ethereum-contracts`). Super Tokens and pools are plain
+/// addresses here, as in the ABI.
+pub mod superfluid {
+    #![allow(missing_docs)]
+
+    alloy::sol! {
+        /// `GDAv1Forwarder`: the entry point for distributing flows to a GDA pool, connecting to
+        /// it and claiming from it (`utils/GDAv1Forwarder.sol`).
+        #[sol(rpc)]
+        #[derive(Debug, PartialEq, Eq)]
+        interface IGDAv1Forwarder {
+            function distributeFlow(address token, address from, address pool, int96 requestedFlowRate, bytes userData) external returns (bool);
+            function getFlowDistributionFlowRate(address token, address from, address to) external view returns (int96);
+            function estimateFlowDistributionActualFlowRate(address token, address from, address to, int96 requestedFlowRate) external view returns (int96 actualFlowRate, int96 totalDistributionFlowRate);
+            function connectPool(address pool, bytes userData) external returns (bool);
+            function disconnectPool(address pool, bytes userData) external returns (bool);
+            function isMemberConnected(address pool, address member) external view returns (bool);
+            function claimAll(address pool, address memberAddress, bytes userData) external returns (bool);
+            function getNetFlow(address token, address account) external view returns (int96);
+            function getPoolAdjustmentFlowRate(address pool) external view returns (int96);
+            function isPool(address token, address account) external view returns (bool);
+        }
+
+        /// `ISuperfluidPool`: a GDA pool's units, rates and claimable balances.
+        #[sol(rpc)]
+        #[derive(Debug, PartialEq, Eq)]
+        interface ISuperfluidPool {
+            function admin() external view returns (address);
+            function superToken() external view returns (address);
+            function getTotalUnits() external view returns (uint128);
+            function getUnits(address memberAddr) external view returns (uint128);
+            function getTotalFlowRate() external view returns (int96);
+            function getMemberFlowRate(address memberAddr) external view returns (int96);
+            function getClaimableNow(address memberAddr) external view returns (int256 claimableBalance, uint256 timestamp);
+            function getTotalAmountReceivedByMember(address memberAddr) external view returns (uint256 totalAmountReceived);
+            function claimAll() external returns (bool);
+        }
+
+        /// `ISuperToken`: ERC-20 plus Superfluid's real-time balance and the wrapper's
+        /// upgrade/downgrade (a pure Super Token has no underlying: `getUnderlyingToken` is zero).
+        #[sol(rpc)]
+        #[derive(Debug, PartialEq, Eq)]
+        interface ISuperToken {
+            function name() external view returns (string);
+            function symbol() external view returns (string);
+            function decimals() external view returns (uint8);
+            function totalSupply() external view returns (uint256);
+            function balanceOf(address account) external view returns (uint256);
+            function transfer(address recipient, uint256 amount) external returns (bool);
+            function approve(address spender, uint256 amount) external returns (bool);
+            function realtimeBalanceOfNow(address account) external view returns (int256 availableBalance, uint256 deposit, uint256 owedDeposit, uint256 timestamp);
+            function isAccountCriticalNow(address account) external view returns (bool isCritical);
+            function getHost() external view returns (address host);
+            function getUnderlyingToken() external view returns (address tokenAddr);
+            function upgrade(uint256 amount) external;
+            function downgrade(uint256 amount) external;
+        }
+
+        /// `ISuperfluid` (the host): only where governance lives.
+        #[sol(rpc)]
+        #[derive(Debug, PartialEq, Eq)]
+        interface ISuperfluid {
+            function getGovernance() external view returns (address governance);
+        }
+
+        /// `ISuperfluidGovernance`: per-token configuration (liquidation period, minimum deposit).
+        #[sol(rpc)]
+        #[derive(Debug, PartialEq, Eq)]
+        interface ISuperfluidGovernance {
+            function getConfigAsUint256(address host, address superToken, bytes32 key) external view returns (uint256 value);
+        }
+    }
+
+    /// `SuperfluidGovernanceConfigs.CFAV1_PPP_CONFIG_KEY`: the liquidation and patrician periods,
+    /// used by the GDA too (`keccak256("org.superfluid-finance.agreements.ConstantFlowAgreement.v1.PPPConfiguration")`).
+    pub fn ppp_config_key() -> alloy::primitives::B256 {
+        alloy::primitives::keccak256(
+            "org.superfluid-finance.agreements.ConstantFlowAgreement.v1.PPPConfiguration",
+        )
+    }
+
+    /// `SuperfluidGovernanceConfigs.SUPERTOKEN_MINIMUM_DEPOSIT_KEY`.
+    pub fn minimum_deposit_key() -> alloy::primitives::B256 {
+        alloy::primitives::keccak256("org.superfluid-finance.superfluid.superTokenMinimumDeposit")
+    }
+}
+
 pub use ITributaryTypes::{CreditPayment, Licence, Offer, Split, Terms};
+
+impl From<&Split> for streams_abi::ITributaryTypes::Split {
+    fn from(split: &Split) -> Self {
+        Self {
+            payees: split.payees.clone(),
+            shares: split.shares.clone(),
+        }
+    }
+}
+
+impl From<&Offer> for streams_abi::ITributaryTypes::Offer {
+    fn from(offer: &Offer) -> Self {
+        Self {
+            kind: offer.kind,
+            paymentToken: offer.paymentToken,
+            price: offer.price,
+            duration: offer.duration,
+            transferable: offer.transferable,
+            royaltyBps: offer.royaltyBps,
+            supplyCap: offer.supplyCap,
+            termsHash: offer.termsHash,
+        }
+    }
+}
 
 /// The payment token of offers priced in ETH (`address(0)`).
 pub const ETH: Address = Address::ZERO;

@@ -179,7 +179,7 @@ impl Client {
 
     /// Sends a transaction and waits for its confirmations. A revert found
     /// while estimating gas comes back as [`Error::Reverted`].
-    async fn send<D: CallDecoder>(
+    pub(super) async fn send<D: CallDecoder>(
         &self,
         call: CallBuilder<&DynProvider, D>,
     ) -> Result<TransactionReceipt> {

@@ -19,6 +19,33 @@ pub struct Deployment {
     pub block_number: u64,
     /// The suite's address.
     pub tributary: Address,
+    /// Superfluid and `TributaryStreams` beside the suite, when `scripts/deploy-streams.sh`
+    /// deployed them.
+    #[serde(default)]
+    pub streams: Option<StreamsDeployment>,
+}
+
+/// The `streams` object of a deployment file (`scripts/deploy-streams.sh`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "camelCase")]
+#[non_exhaustive]
+pub struct StreamsDeployment {
+    /// `TributaryStreams`.
+    pub tributary_streams: Address,
+    /// Superfluid's host.
+    pub host: Address,
+    /// Superfluid's `CFAv1Forwarder`.
+    pub cfa_v1_forwarder: Address,
+    /// Superfluid's `GDAv1Forwarder` (the one `TributaryStreams` uses).
+    pub gda_v1_forwarder: Address,
+    /// Superfluid's `SuperTokenFactory`.
+    pub super_token_factory: Address,
+    /// The test Super Token the script deployed (a pure Super Token).
+    pub super_token: Address,
+    /// Whether the script allow-listed it in the suite (the deployer was the suite's admin).
+    pub super_token_allowed: bool,
+    /// The block the script ran at.
+    pub block_number: u64,
 }
 
 /// Why a deployment file could not be used.

@@ -12,6 +12,11 @@
 //! that signs its transactions; [`Tributary`] is a deployed contract reached
 //! through it. Writes wait for the configured number of confirmations.
 //!
+//! Superfluid subscriptions (docs/streaming.md): [`ITributaryStreams`] from its ABI,
+//! [`superfluid`] the few Superfluid interfaces the Rust side calls (the `GDAv1Forwarder`,
+//! pools, Super Tokens, the host's governance) written with `sol!` from their Solidity
+//! signatures, and [`Streams`] the typed handle on both ([`Client::streams`]).
+//!
 //! ```no_run
 //! use alloy::primitives::{Address, B256, U256};
 //! use tributary_core::{
@@ -47,12 +52,15 @@ mod client;
 mod deployment;
 mod history;
 mod revert;
+mod streams;
 
 pub use bindings::{
-    CREDITS, CreditPayment, DatasetStatus, ETH, IERC20, ITributary, ITributaryTypes, Licence,
-    Offer, OfferKind, Split, Terms, TributaryInherited,
+    CREDITS, CreditPayment, DatasetStatus, ETH, IERC20, ITributary, ITributaryStreams,
+    ITributaryTypes, Licence, Offer, OfferKind, Split, Terms, TributaryInherited, streams_abi,
+    superfluid,
 };
 pub use client::{Client, Config, Confirmed, Dataset, Tributary, creation_code};
-pub use deployment::{Deployment, DeploymentError};
+pub use deployment::{Deployment, DeploymentError, StreamsDeployment};
 pub use history::{Anchor, DatasetTerms, Emitted, LogScan, PayeeSplit, VersionRecord};
 pub use revert::Revert;
+pub use streams::{RealtimeBalance, Streams};
