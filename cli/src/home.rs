@@ -23,7 +23,7 @@ use alloy::primitives::{Address, U256};
 use anyhow::{Context, bail};
 use serde::{Deserialize, Serialize};
 use tributary_core::{
-    chain::{Client, Config as ChainClientConfig, LogScan, Tributary},
+    chain::{Client, Config as ChainClientConfig, LogScan, Streams, Tributary},
     crypto::{KekStore, KeyId},
     signing::Key,
     storage::{BlobStore, StoreConfig},
@@ -63,6 +63,9 @@ pub(crate) struct ChainConfig {
     /// Confirmations to wait for after each transaction.
     #[serde(default = "one")]
     pub(crate) confirmations: u64,
+    /// `TributaryStreams` (Superfluid subscriptions), when the chain has it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) streams: Option<Address>,
 }
 
 fn one() -> u64 {
@@ -167,6 +170,27 @@ impl Home {
             tributary,
             scan: LogScan::from_block(chain.from_block),
         })
+    }
+
+    /// `TributaryStreams` on the configured chain, reached through `chain`'s client.
+    pub(crate) async fn streams(&self, chain: &Chain) -> anyhow::Result<Streams> {
+        let client = chain.tributary.client();
+        let Some(address) = self.config.chain.streams else {
+            bail!(
+                "no streams deployment is configured for chain {}: deploy Superfluid and \
+                 TributaryStreams (scripts/deploy-streams.sh) and run `tributary init --deployment \
+                 deployments/<chainId>.json --force`, or set `streams` under [chain] in config.toml",
+                client.chain_id()
+            );
+        };
+        if !client.has_code(address).await? {
+            bail!(
+                "no TributaryStreams at {address:#x} on chain {}: the streams deployment in \
+                 config.toml is not on this chain (deploy it with scripts/deploy-streams.sh)",
+                client.chain_id()
+            );
+        }
+        Ok(client.streams(address).await?)
     }
 
     /// Where the record of a published version lives.

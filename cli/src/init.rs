@@ -31,6 +31,10 @@ pub(crate) struct Args {
     /// contract and its deployment block come from it.
     #[arg(long)]
     deployment: Option<PathBuf>,
+    /// The TributaryStreams contract (Superfluid subscriptions), with --contract; with
+    /// --deployment it comes from the file's `streams` (scripts/deploy-streams.sh).
+    #[arg(long, conflicts_with = "deployment")]
+    streams: Option<Address>,
     /// Keep blobs in this directory instead of `<home>/blobs`.
     #[arg(long)]
     store: Option<PathBuf>,
@@ -57,11 +61,15 @@ pub(crate) fn run(args: &Args, home: PathBuf, json: bool) -> anyhow::Result<Outc
             config_path.display()
         );
     }
-    let (contract, from_block) = match (&args.contract, &args.deployment) {
-        (Some(contract), _) => (*contract, 0),
+    let (contract, from_block, streams) = match (&args.contract, &args.deployment) {
+        (Some(contract), _) => (*contract, 0, args.streams),
         (None, Some(path)) => {
             let deployment = Deployment::load(path)?;
-            (deployment.tributary, deployment.block_number)
+            (
+                deployment.tributary,
+                deployment.block_number,
+                deployment.streams.map(|streams| streams.tributary_streams),
+            )
         }
         (None, None) => bail!("pass --contract ADDRESS or --deployment FILE"),
     };
@@ -73,6 +81,7 @@ pub(crate) fn run(args: &Args, home: PathBuf, json: bool) -> anyhow::Result<Outc
             contract,
             from_block,
             confirmations: args.confirmations,
+            streams,
         },
         storage: None,
         key_file: PathBuf::from("key"),

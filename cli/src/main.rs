@@ -21,6 +21,7 @@ mod publish;
 mod services;
 mod share;
 mod signin;
+mod stream;
 mod terms;
 mod verify;
 
@@ -77,6 +78,12 @@ enum Command {
     ///
     /// Example: `tributary buy 3 --offer 0`
     Buy(buy::Args),
+    /// Subscribe to a dataset by streaming a Super Token (Superfluid): start, update, stop,
+    /// status.
+    ///
+    /// Example: `tributary stream start 3`
+    #[command(subcommand)]
+    Stream(stream::StreamCommand),
     /// List the licences you (or --holder) hold.
     ///
     /// Example: `tributary licences`
@@ -167,6 +174,9 @@ fn run(cli: Cli) -> anyhow::Result<Outcome> {
             with_home(dir()?, async |home| terms::split(command, home, json).await)
         }
         Command::Buy(args) => with_home(dir()?, async |home| buy::run(args, home, json).await),
+        Command::Stream(command) => {
+            with_home(dir()?, async |home| stream::run(command, home, json).await)
+        }
         Command::Licences(args) => {
             with_home(dir()?, async |home| licences::run(args, home, json).await)
         }

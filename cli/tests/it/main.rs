@@ -3,5 +3,6 @@
 mod chain;
 mod cid;
 mod services;
+mod streams;
 mod support;
 mod verify;
