@@ -326,3 +326,43 @@ async fn a_card_purchase_opens_a_checkout_session_and_the_paid_session_becomes_o
         "the payment's credits bought the licence"
     );
 }
+
+#[test]
+fn the_stripe_secret_key_is_never_printed_and_never_read_from_a_settings_file() {
+    // A start that fails later (a database URL that does not parse) with every log level on.
+    let keys = tempfile::tempdir().expect("temp dir");
+    let output = Command::new(env!("CARGO_BIN_EXE_tributary-api"))
+        .arg("--access-keys")
+        .arg(keys.path())
+        .env_clear()
+        .env("DATABASE_URL", "postgres://nobody@127.0.0.1:notaport/none")
+        .env("STRIPE_SECRET_KEY", STRIPE_TEST_SECRET_KEY)
+        .env("RUST_LOG", "trace")
+        .args(["--contract", &Address::repeat_byte(1).to_string()])
+        .args(["--stripe-api-base", "http://127.0.0.1:9"])
+        .output()
+        .expect("run tributary-api");
+    assert!(!output.status.success());
+    let printed = format!(
+        "{}{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert!(printed.contains("card purchases"), "{printed}");
+    assert!(!printed.contains(STRIPE_TEST_SECRET_KEY), "{printed}");
+
+    // In a settings file the key is an unknown setting, refused without echoing it.
+    let dir = tempfile::tempdir().expect("temp dir");
+    let file = dir.path().join("api.toml");
+    std::fs::write(&file, "stripe-secret-key = \"sk_test_NEVER_ECHOED\"\n").expect("write");
+    let output = Command::new(env!("CARGO_BIN_EXE_tributary-api"))
+        .env_clear()
+        .arg("--config")
+        .arg(&file)
+        .output()
+        .expect("run tributary-api");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(!output.status.success());
+    assert!(stderr.contains("unknown setting"), "{stderr}");
+    assert!(!stderr.contains("NEVER_ECHOED"), "{stderr}");
+}
