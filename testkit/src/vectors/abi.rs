@@ -161,8 +161,10 @@ fn readable(value: &DynSolValue, components: &[Param]) -> Value {
                 .map(|item| readable(item, components))
                 .collect(),
         ),
-        DynSolValue::Tuple(fields) => named(components, fields),
-        #[allow(unreachable_patterns)]
-        _ => Value::String(format!("{value:?}")),
+        // With alloy's `eip712` feature (on in the workspace) structs decode as `CustomStruct`;
+        // either way the ABI's components name the fields.
+        DynSolValue::Tuple(fields) | DynSolValue::CustomStruct { tuple: fields, .. } => {
+            named(components, fields)
+        }
     }
 }
