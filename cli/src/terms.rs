@@ -309,6 +309,9 @@ enum Kind {
     OneOff,
     RoyaltyLinked,
     Custom,
+    /// Streamed with Superfluid: --token is the Super Token, --price the minimum rate in token
+    /// wei per second (`tributary stream start`).
+    Subscription,
 }
 
 impl LicenceArgs {
@@ -354,6 +357,20 @@ impl OfferArgs {
             Kind::OneOff => OfferKind::OneOff,
             Kind::RoyaltyLinked => OfferKind::RoyaltyLinked,
             Kind::Custom => OfferKind::Custom,
+            Kind::Subscription => {
+                if token == ETH {
+                    bail!(
+                        "a subscription streams a Super Token: pass --token SUPER_TOKEN and the \
+                         minimum rate in token wei per second as --price"
+                    );
+                }
+                if price == 0 || price >= 1 << 95 {
+                    bail!(
+                        "--price {price} is not a rate Superfluid can stream (1 to 2^95 - 1 wei/s)"
+                    );
+                }
+                OfferKind::Subscription
+            }
         };
         Ok(Offer {
             kind: kind.into(),

@@ -379,6 +379,41 @@ async fn stream_start_update_stop_licenses_and_pays_the_split_to_the_wei() {
         stderr(&refused)
     );
 
+    // the creator adds a subscription offer to the plain dataset with the CLI: the next start
+    // syncs its pools and streams
+    let creator_cli = user(CREATOR, &anvil, &file, &store);
+    let rate_text = MIN_RATE.to_string();
+    let refused = creator_cli.run(&[
+        "offer",
+        "add",
+        "2",
+        "--kind",
+        "subscription",
+        "--price",
+        &rate_text,
+    ]);
+    assert_eq!(refused.status.code(), Some(2), "{}", stderr(&refused));
+    assert!(
+        stderr(&refused).contains("pass --token"),
+        "{}",
+        stderr(&refused)
+    );
+    creator_cli.json(&[
+        "offer",
+        "add",
+        "2",
+        "--kind",
+        "subscription",
+        "--token",
+        &hex(token),
+        "--price",
+        &rate_text,
+    ]);
+    let second = buyer.json(&["stream", "start", "2"]);
+    assert_eq!(second["synced"], true, "{second}");
+    assert_eq!(second["licensed"], true, "{second}");
+    buyer.json(&["stream", "stop", "2"]);
+
     eprintln!(
         "gas on anvil receipts: open {}, update {}, close {}",
         start["gas_used"], update["gas_used"], stop["gas_used"]
