@@ -10,7 +10,9 @@ use alloy::{
     providers::Provider,
 };
 use serde_json::{Value, json};
-use tributary_core::chain::{Deployment, ETH, Offer, OfferKind, Split, Streams};
+use tributary_core::chain::{
+    Deployment, ETH, Offer, OfferKind, Split, Streams, superfluid::ISuperfluidPool,
+};
 use tributary_testkit::{Anvil, account, repo_root};
 
 use crate::support::{User, stderr};
@@ -304,11 +306,22 @@ async fn stream_start_update_stop_licenses_and_pays_the_split_to_the_wei() {
     assert_eq!(rate(&status, "min_rate"), MIN_RATE);
 
     // an hour later, every payee's share is in the pool to the wei
+    // (read at that block: a call at `latest` may run with the node's clock, a second later)
     let t1 = warp(&anvil, 3600).await;
+    let mined = anvil.head().await;
+    let pool_contract = ISuperfluidPool::new(pool, admin.provider().clone());
     let per_unit = flow1 / total_units;
     let mut streamed = 0;
     for (member, member_units) in &units {
-        let claimable = claimable_u128(streams.claimable(pool, *member).await.expect("claimable"));
+        let claimable = claimable_u128(
+            pool_contract
+                .getClaimableNow(*member)
+                .block(BlockId::number(mined))
+                .call()
+                .await
+                .expect("getClaimableNow")
+                .claimableBalance,
+        );
         assert_eq!(
             claimable,
             member_units * per_unit * u128::from(t1 - t0),

@@ -118,10 +118,17 @@ impl Streams {
         &self.forwarder
     }
 
+    /// Sends with a fifth more gas than estimated: Superfluid's gas use depends on the block's
+    /// timestamp (time-stamped slots rewritten or not), so a transaction mined a second after
+    /// its estimate can need more (seen on anvil: 8,400 gas more for an open, failing it).
     async fn send<D: CallDecoder>(
         &self,
         call: CallBuilder<&DynProvider, D>,
     ) -> Result<Confirmed<()>> {
+        let sender = self.client.sender().ok_or(Error::NoSigner)?;
+        let call = call.from(sender);
+        let estimate = call.estimate_gas().await.map_err(Error::contract)?;
+        let call = call.gas(estimate.saturating_add(estimate / 5));
         let receipt: TransactionReceipt = self.client.send(call).await?;
         Ok(Confirmed { value: (), receipt })
     }
