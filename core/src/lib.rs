@@ -9,6 +9,7 @@ pub mod manifest;
 pub mod merkle;
 mod parallel;
 pub mod publication;
+pub mod shutdown;
 pub mod signing;
 pub mod storage;
 mod walk;
