@@ -16,12 +16,16 @@ use axum::{
 };
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
-use tributary_core::chain::{CREDITS, ETH, IERC20, ITributary, OfferKind};
+use tributary_core::chain::{CREDITS, ITributary, OfferKind};
 use tributary_indexer::api::{ApiError, ErrorBody, dataset_detail};
 use tributary_relayer::stripe::{CheckoutError, CheckoutRequest, StripeClient};
 use utoipa::ToSchema;
 
-use crate::{ProductState, body, offers::current_terms, transaction::UnsignedTx};
+use crate::{
+    ProductState, body,
+    offers::current_terms,
+    transaction::{UnsignedTx, approval_if_short},
+};
 
 /// Card payments through Stripe Checkout: the client (secret key inside) and where Stripe sends
 /// the buyer back.
@@ -193,32 +197,10 @@ pub(crate) async fn purchase(
     let recipient = request.recipient.unwrap_or(buyer);
     let price = U256::from(offer.price);
     let mut transactions = Vec::with_capacity(2);
-    let mut simulate = true;
-    if offer.paymentToken != ETH && !price.is_zero() {
-        let allowance = tributary
-            .allowance(offer.paymentToken, buyer)
-            .await
-            .map_err(|error| body::view_error("reading the buyer's allowance", &error))?;
-        if allowance < price {
-            // The purchase itself cannot be simulated before the approval lands.
-            simulate = false;
-            transactions.push(UnsignedTx::new(
-                format!(
-                    "allow Tributary to take {price} of token {}",
-                    offer.paymentToken
-                ),
-                chain_id,
-                buyer,
-                offer.paymentToken,
-                IERC20::approveCall {
-                    spender: tributary.address(),
-                    amount: price,
-                }
-                .abi_encode(),
-                U256::ZERO,
-            ));
-        }
-    }
+    // The purchase itself cannot be simulated before an approval lands.
+    let approval = approval_if_short(tributary, offer.paymentToken, buyer, price).await?;
+    let simulate = approval.is_none();
+    transactions.extend(approval);
     let value = offer.eth_value();
     let token_id = if simulate {
         let token_id = tributary

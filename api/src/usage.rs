@@ -13,11 +13,15 @@ use axum::{
     },
 };
 use serde::{Deserialize, Serialize};
-use tributary_core::chain::{ETH, IERC20, ITributary, OfferKind};
+use tributary_core::chain::{ETH, ITributary, OfferKind};
 use tributary_indexer::api::{ApiError, ErrorBody, dataset_detail};
 use utoipa::ToSchema;
 
-use crate::{ProductState, body, offers::current_terms, transaction::UnsignedTx};
+use crate::{
+    ProductState, body,
+    offers::current_terms,
+    transaction::{UnsignedTx, approval_if_short},
+};
 
 /// Basis points in one whole (the contract's `BPS`).
 const BPS: u64 = 10_000;
@@ -117,27 +121,10 @@ pub(crate) async fn report_usage(
     let chain_id = tributary.client().chain_id();
     let reporter = request.reporter;
     let mut transactions = Vec::with_capacity(2);
+    transactions.extend(approval_if_short(tributary, payment_token, reporter, royalty).await?);
     let value = if payment_token == ETH {
         royalty
     } else {
-        let allowance = tributary
-            .allowance(payment_token, reporter)
-            .await
-            .map_err(|error| body::view_error("reading the reporter's allowance", &error))?;
-        if allowance < royalty {
-            transactions.push(UnsignedTx::new(
-                format!("allow Tributary to take {royalty} of token {payment_token}"),
-                chain_id,
-                reporter,
-                payment_token,
-                IERC20::approveCall {
-                    spender: tributary.address(),
-                    amount: royalty,
-                }
-                .abi_encode(),
-                U256::ZERO,
-            ));
-        }
         U256::ZERO
     };
     transactions.push(UnsignedTx::new(

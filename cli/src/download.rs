@@ -55,19 +55,7 @@ pub(crate) async fn run(args: &Args, home: &Home, json: bool) -> anyhow::Result<
     let list: FileList = answer(session.http.get(&url).send().await, "GET files").await?;
     let manifest = Manifest::from_json(&list.manifest.to_string())
         .context("the API's manifest breaks the manifest rules")?;
-    let versions = chain
-        .tributary
-        .versions_of(chain.scan, args.dataset)
-        .await?;
-    let anchored = versions
-        .iter()
-        .find(|v| v.version == list.version)
-        .with_context(|| {
-            format!(
-                "dataset {} has no version {} on-chain",
-                args.dataset, list.version
-            )
-        })?;
+    let anchored = chain.version(args.dataset, Some(list.version)).await?;
     let anchored = Sha256Digest::new(anchored.manifest_hash.0);
     if manifest.manifest_hash()? != anchored {
         bail!(

@@ -56,17 +56,7 @@ impl Report {
 
 pub(crate) async fn run(args: &Args, home: &Home, json: bool) -> anyhow::Result<Outcome> {
     let chain = home.chain(None).await?;
-    let versions = chain
-        .tributary
-        .versions_of(chain.scan, args.dataset)
-        .await?;
-    let wanted = match args.version {
-        Some(number) => versions
-            .iter()
-            .find(|v| v.version == number)
-            .with_context(|| format!("dataset {} has no version {number}", args.dataset))?,
-        None => versions.last().context("the dataset has no versions")?,
-    };
+    let wanted = chain.version(args.dataset, args.version).await?;
     let record = Record::read(
         home,
         &chain.tributary,

@@ -23,7 +23,7 @@ use alloy::primitives::{Address, U256};
 use anyhow::{Context, bail};
 use serde::{Deserialize, Serialize};
 use tributary_core::{
-    chain::{Client, Config as ChainClientConfig, LogScan, Streams, Tributary},
+    chain::{Client, Config as ChainClientConfig, LogScan, Streams, Tributary, VersionRecord},
     crypto::{KekStore, KeyId},
     signing::Key,
     storage::{BlobStore, StoreConfig},
@@ -221,6 +221,25 @@ pub(crate) struct Chain {
 }
 
 impl Chain {
+    /// Version `number` of `dataset` as anchored on-chain, or its latest with `None`.
+    pub(crate) async fn version(
+        &self,
+        dataset: U256,
+        number: Option<u32>,
+    ) -> anyhow::Result<VersionRecord> {
+        let versions = self.tributary.versions_of(self.scan, dataset).await?;
+        match number {
+            Some(number) => versions
+                .into_iter()
+                .find(|v| v.version == number)
+                .with_context(|| format!("dataset {dataset} has no version {number} on-chain")),
+            None => versions
+                .into_iter()
+                .last()
+                .context("the dataset has no versions"),
+        }
+    }
+
     /// Fails unless `key` is the creator of `dataset`: only the creator changes a dataset.
     pub(crate) async fn require_creator(&self, dataset: U256, key: &Key) -> anyhow::Result<()> {
         let creator = self.tributary.dataset(dataset).await?.creator;

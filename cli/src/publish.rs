@@ -228,11 +228,7 @@ pub(crate) async fn version(
     let chain = home.chain(Some(&key)).await?;
     let creator = key.address();
     chain.require_creator(args.dataset, &key).await?;
-    let versions = chain
-        .tributary
-        .versions_of(chain.scan, args.dataset)
-        .await?;
-    let latest = versions.last().context("the dataset has no versions")?;
+    let latest = chain.version(args.dataset, None).await?;
     let store = home.store().await?;
     let previous = publication::load_manifest(
         store.as_ref(),

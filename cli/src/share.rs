@@ -49,18 +49,7 @@ pub(crate) async fn run(args: &Args, home: &Home, json: bool) -> anyhow::Result<
     let key = home.key()?;
     let chain = home.chain(None).await?;
     chain.require_creator(args.dataset, &key).await?;
-    let versions = chain
-        .tributary
-        .versions_of(chain.scan, args.dataset)
-        .await?;
-    let version = match args.version {
-        Some(number) => versions
-            .iter()
-            .find(|v| v.version == number)
-            .with_context(|| format!("dataset {} has no version {number}", args.dataset))?,
-        None => versions.last().context("the dataset has no versions")?,
-    }
-    .version;
+    let version = chain.version(args.dataset, args.version).await?.version;
     let session = signin::sign_in(&args.api, &key, chain.tributary.client().chain_id()).await?;
     let url = format!(
         "{}/datasets/{}/versions/{version}/access",
