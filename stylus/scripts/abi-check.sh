@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # ABI equality: export each Stylus contract's ABI with the SDK's `export-abi` feature and
-# compare it with its share of the Solidity build's ABI (abi/ITributary.json and
+# compare it with its share of the Solidity build's ABI (abi/ITributary.json, abi/ITributaryStreams.json and
 # abi/TributaryInherited.json, as stylus/suite.json assigns them): the same function selectors
 # and state mutability, event topics and error selectors, plus only the documented
 # suite-internal additions. Fails on any difference.
@@ -11,7 +11,7 @@ cd "$(dirname "$0")/.."
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$PWD/target}"
 
 contracts=("$@")
-[ ${#contracts[@]} -gt 0 ] || contracts=(credits licences registry splits)
+[ ${#contracts[@]} -gt 0 ] || contracts=(credits licences registry splits streams)
 
 exported="$(mktemp -d)"
 trap 'rm -rf "$exported"' EXIT

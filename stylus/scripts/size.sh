@@ -17,7 +17,7 @@ TARGET=16384
 FEATURES=(--mvp-features --enable-sign-ext --enable-bulk-memory --enable-mutable-globals --enable-nontrapping-float-to-int)
 
 contracts=("$@")
-[ ${#contracts[@]} -gt 0 ] || contracts=(credits licences registry splits)
+[ ${#contracts[@]} -gt 0 ] || contracts=(credits licences registry splits streams)
 
 for tool in wasm-opt brotli; do
     command -v "$tool" >/dev/null || { echo "error: $tool is missing: run scripts/install.sh" >&2; exit 1; }

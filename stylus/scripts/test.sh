@@ -13,7 +13,7 @@ say "stylus: clippy"
 cargo clippy --workspace --all-targets -q -- -D warnings
 say "stylus: native tests (contracts run through their routers on the test chain)"
 cargo test --workspace -q
-say "stylus: ABI equality with abi/ITributary.json"
+say "stylus: ABI equality with abi/ITributary.json and abi/ITributaryStreams.json"
 scripts/abi-check.sh
 say "stylus: wasm size (Arbitrum's 24 KiB compressed limit)"
 scripts/size.sh

@@ -4,7 +4,8 @@
 //! `EXPORTED` is what the contract's `<crate>-abi` binary prints (the SDK's `export-abi`
 //! interface: functions and errors; then the events, which the SDK does not export, from the
 //! contract's `sol!` declarations). The expected set comes from `stylus/suite.json`: every
-//! entry of `abi/ITributary.json` declared by the contract's interfaces (named by
+//! entry of `abi/ITributary.json` (or the file named by the entry's `abi`, such as
+//! `abi/ITributaryStreams.json` for streams) declared by the contract's interfaces (named by
 //! `contracts/interfaces/<I>.sol`, less the names under `except`, which another contract owns)
 //! or listed by name, the listed entries of
 //! `abi/TributaryInherited.json`, and the suite-internal additions. Function selectors (and
@@ -277,6 +278,13 @@ fn strings(value: &Value) -> Vec<String> {
         .collect()
 }
 
+/// The JSON ABI under `abi/` that holds a contract's interfaces: `abi` in its
+/// `stylus/suite.json` entry, `ITributary.json` by default (the suite's four contracts;
+/// streams names `ITributaryStreams.json`).
+fn interface_abi(spec: &Value) -> &str {
+    spec["abi"].as_str().unwrap_or("ITributary.json")
+}
+
 /// The entries `contract` must export, from `stylus/suite.json` and `abi/*.json`.
 fn expected(root: &str, contract: &str) -> Result<Vec<Entry>, String> {
     let suite: Value = serde_json::from_str(&read(&format!("{root}/stylus/suite.json"))?)
@@ -285,7 +293,8 @@ fn expected(root: &str, contract: &str) -> Result<Vec<Entry>, String> {
     if spec.is_null() {
         return Err(format!("stylus/suite.json has no contract `{contract}`"));
     }
-    let iface = read_abi(&format!("{root}/abi/ITributary.json"))?;
+    let abi_file = interface_abi(spec);
+    let iface = read_abi(&format!("{root}/abi/{abi_file}"))?;
     let inherited = read_abi(&format!("{root}/abi/TributaryInherited.json"))?;
     let lookup = |abi: &[Value], kind: Option<Kind>, name: &str, from: &str| {
         let found: Vec<Entry> = abi
@@ -305,12 +314,12 @@ fn expected(root: &str, contract: &str) -> Result<Vec<Entry>, String> {
         let source = read(&format!("{root}/contracts/interfaces/{interface}.sol"))?;
         for (kind, name) in declared_names(&source) {
             if !except.contains(&name) {
-                entries.extend(lookup(&iface, Some(kind), &name, "abi/ITributary.json")?);
+                entries.extend(lookup(&iface, Some(kind), &name, abi_file)?);
             }
         }
     }
     for name in strings(&spec["names"]) {
-        entries.extend(lookup(&iface, None, &name, "abi/ITributary.json")?);
+        entries.extend(lookup(&iface, None, &name, abi_file)?);
     }
     for name in strings(&spec["inherited"]) {
         entries.extend(lookup(
@@ -359,7 +368,9 @@ fn compare(expected: &[Entry], exported: &[Entry]) -> Vec<String> {
 
 fn run(contract: &str, exported_path: &str) -> Result<Vec<String>, String> {
     let root = concat!(env!("CARGO_MANIFEST_DIR"), "/../..");
-    let iface = read_abi(&format!("{root}/abi/ITributary.json"))?;
+    let suite: Value = serde_json::from_str(&read(&format!("{root}/stylus/suite.json"))?)
+        .map_err(|e| format!("stylus/suite.json: {e}"))?;
+    let iface = read_abi(&format!("{root}/abi/{}", interface_abi(&suite[contract])))?;
     let structs = struct_table(&iface);
     let exported = parse_export(&read(exported_path)?, &structs)?;
     let expected = expected(root, contract)?;

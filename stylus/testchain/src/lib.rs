@@ -10,12 +10,16 @@
 //! every effect of a failed call frame (storage, balances, logs), as the EVM does.
 //!
 //! Precompiles: `ecrecover` at `0x01` ([`ecrecover`], with k256), which the registry calls to
-//! check EIP-712 signatures. Not modelled: gas (every frame has plenty), `CREATE`/`CREATE2`
-//! and delegate calls (the suite uses neither), the other precompiles.
+//! check EIP-712 signatures. `CREATE` of the chain's own native programs (a pool created by
+//! the Superfluid model's forwarder), undone with the frame that made it. Not modelled: gas
+//! (every frame has plenty), `CREATE` of other code, `CREATE2` and delegate calls (the suite
+//! uses none), the other precompiles.
 //!
 //! [`token`] holds a plain ERC-20 (OpenZeppelin 5 semantics and errors) with the misbehaviours
 //! the suite must handle: no return value (USDT), `false` instead of a revert, a fee on
 //! transfer. [`receiver`] holds contracts that refuse ETH and ERC-721 receivers.
+//! [`superfluid`] is a small model of the parts of Superfluid (GDA forwarder, pool, Super
+//! Token) that the streams contract calls: a model for native tests, not the framework.
 
 use std::cell::RefCell;
 use std::collections::HashMap;
@@ -29,7 +33,15 @@ use stylus_sdk::stylus_core::host::*;
 use stylus_sdk::ArbResult;
 
 pub mod receiver;
+pub mod superfluid;
 pub mod token;
+
+/// The init code of the native programs a running contract may `CREATE`: a 32-byte tag
+/// naming the program, then its constructor arguments.
+fn native_code(code: &[u8]) -> Option<(Entrypoint, &[u8])> {
+    let (tag, args) = code.split_at_checked(32)?;
+    (tag == superfluid::POOL_CODE.as_slice()).then_some((superfluid::POOL_ENTRYPOINT, args))
+}
 
 /// The address of the `ecrecover` precompile.
 pub const ECRECOVER: Address = Address::with_last_byte(1);
@@ -142,6 +154,9 @@ struct State {
     storage: HashMap<(Address, U256), B256>,
     balances: HashMap<Address, U256>,
     logs: Vec<Log>,
+    /// Programs deployed by `CREATE` from a running contract, in order: a failed frame removes
+    /// those it created, as the EVM undoes a creation.
+    created: Vec<Address>,
 }
 
 struct Program {
@@ -421,7 +436,12 @@ fn run_frame(
         }
     };
     if result.is_err() {
-        world.borrow_mut().state = snapshot;
+        let mut w = world.borrow_mut();
+        let undone = w.state.created[snapshot.created.len()..].to_vec();
+        for address in undone {
+            w.programs.remove(&address);
+        }
+        w.state = snapshot;
     }
     result
 }
@@ -481,15 +501,59 @@ impl CalldataAccess for Frame {
 }
 
 unsafe impl UnsafeDeploymentAccess for Frame {
+    /// `CREATE` of the native programs the chain knows by their init code ([`native_code`]):
+    /// the program is deployed at a fresh address and its constructor runs with the rest of
+    /// the init code as arguments, from the creating contract and with the endowment. Other
+    /// init code fails the creation. Used by the Superfluid model's `createPool`.
     unsafe fn create1(
         &self,
-        _code: *const u8,
-        _code_len: usize,
-        _endowment: *const u8,
-        _contract: *mut u8,
-        _revert_data_len: *mut usize,
+        code: *const u8,
+        code_len: usize,
+        endowment: *const u8,
+        contract: *mut u8,
+        revert_data_len: *mut usize,
     ) {
-        unimplemented!("CREATE is not modelled")
+        let code = bytes(code, code_len);
+        let endowment = U256::from_be_slice(&bytes(endowment, 32));
+        let created = match native_code(&code) {
+            Some((entrypoint, args)) if !self.is_static => {
+                let address = {
+                    let mut world = self.world.borrow_mut();
+                    world.deployed += 1;
+                    let mut raw = [0u8; 20];
+                    raw[0] = 0xc0;
+                    raw[12..].copy_from_slice(&world.deployed.to_be_bytes());
+                    let address = Address::from(raw);
+                    world.programs.insert(
+                        address,
+                        Program {
+                            entrypoint,
+                            reentrant: false,
+                        },
+                    );
+                    world.state.created.push(address);
+                    address
+                };
+                let mut calldata = CONSTRUCTOR_SELECTOR.to_be_bytes().to_vec();
+                calldata.extend_from_slice(args);
+                run_frame(&self.world, self.this, address, endowment, calldata, false)
+                    .map(|_| address)
+            }
+            _ => Err(Vec::new()),
+        };
+        let out = std::slice::from_raw_parts_mut(contract, 20);
+        match created {
+            Ok(address) => {
+                out.copy_from_slice(address.as_slice());
+                *revert_data_len = 0;
+                self.return_data.borrow_mut().clear();
+            }
+            Err(data) => {
+                out.fill(0);
+                *revert_data_len = data.len();
+                *self.return_data.borrow_mut() = data;
+            }
+        }
     }
     unsafe fn create2(
         &self,
