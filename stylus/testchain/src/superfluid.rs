@@ -514,3 +514,267 @@ fn super_token(input: Vec<u8>, vm: VM) -> ArbResult {
         _ => Err(Vec::new()),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use alloy_primitives::address;
+    use alloy_primitives::aliases::I96;
+
+    use super::*;
+
+    const ADMIN: Address = address!("000000000000000000000000000000000000ad01");
+    const BOB: Address = address!("0000000000000000000000000000000000000b0b");
+    const CAROL: Address = address!("00000000000000000000000000000000000ca701");
+    const BUYER: Address = address!("00000000000000000000000000000000000b0b0b");
+
+    struct Model {
+        chain: Chain,
+        gda: Address,
+        token: Address,
+    }
+
+    impl Model {
+        fn new() -> Self {
+            let chain = Chain::new();
+            let gda = chain.deploy_gda();
+            let token = chain.deploy_super_token(gda);
+            Self { chain, gda, token }
+        }
+
+        fn create_pool(&self, admin: Address) -> crate::Receipt<createPoolReturn> {
+            self.chain.send(
+                ADMIN,
+                self.gda,
+                U256::ZERO,
+                &createPoolCall {
+                    token: self.token,
+                    admin,
+                    config: PoolConfig {
+                        transferabilityForUnitsOwner: false,
+                        distributionFromAnyAddress: true,
+                    },
+                },
+            )
+        }
+
+        fn units(&self, pool: Address, member: Address, units: u128) -> crate::Receipt<bool> {
+            self.chain.send(
+                ADMIN,
+                pool,
+                U256::ZERO,
+                &updateMemberUnitsCall {
+                    member,
+                    newUnits: units,
+                },
+            )
+        }
+
+        fn distribute(&self, pool: Address, rate: i128) -> crate::Receipt<bool> {
+            self.chain.send(
+                BUYER,
+                self.gda,
+                U256::ZERO,
+                &distributeFlowCall {
+                    token: self.token,
+                    from: BUYER,
+                    pool,
+                    requestedFlowRate: I96::try_from(rate).unwrap(),
+                    userData: Default::default(),
+                },
+            )
+        }
+
+        fn rate(&self, pool: Address) -> i128 {
+            let rate = self.chain.view(
+                self.gda,
+                &getFlowDistributionFlowRateCall {
+                    token: self.token,
+                    from: BUYER,
+                    to: pool,
+                },
+            );
+            i128::try_from(rate).unwrap()
+        }
+    }
+
+    use IGDAv1Forwarder::createPoolReturn;
+
+    #[test]
+    fn create_pool_records_the_admin_and_refuses_a_zero_one() {
+        let model = Model::new();
+        let created = model.create_pool(ADMIN).unwrap();
+        assert!(created.success);
+        let pool = created.pool;
+        let admin = model.chain.view(pool, &ISuperfluidPool::adminCall {});
+        assert_eq!(admin, ADMIN);
+        let token = model.chain.view(pool, &ISuperfluidPool::superTokenCall {});
+        assert_eq!(token, model.token);
+        let other = model.create_pool(ADMIN).unwrap().pool;
+        assert_ne!(other, pool, "a pool per call");
+        assert_eq!(
+            model.create_pool(Address::ZERO).unwrap_revert(),
+            GDA_NO_ZERO_ADDRESS_ADMIN {}.abi_encode()
+        );
+    }
+
+    #[test]
+    fn units_are_set_by_the_admin_and_totalled() {
+        let model = Model::new();
+        let pool = model.create_pool(ADMIN).unwrap().pool;
+        model.units(pool, BOB, 3).unwrap();
+        model.units(pool, CAROL, 5).unwrap();
+        model.units(pool, CAROL, 4).unwrap();
+        assert_eq!(model.chain.view(pool, &getTotalUnitsCall {}), 7);
+        assert_eq!(model.chain.view(pool, &getUnitsCall { member: CAROL }), 4);
+        assert_eq!(
+            model.units(pool, Address::ZERO, 1).unwrap_revert(),
+            SUPERFLUID_POOL_NO_ZERO_ADDRESS {}.abi_encode()
+        );
+        assert_eq!(
+            model.units(pool, pool, 1).unwrap_revert(),
+            SUPERFLUID_POOL_NO_POOL_MEMBERS {}.abi_encode()
+        );
+        let receipt = model.chain.send(
+            BOB,
+            pool,
+            U256::ZERO,
+            &updateMemberUnitsCall {
+                member: BOB,
+                newUnits: 9,
+            },
+        );
+        assert_eq!(
+            receipt.unwrap_revert(),
+            SUPERFLUID_POOL_NOT_POOL_ADMIN_OR_GDA {}.abi_encode()
+        );
+    }
+
+    #[test]
+    fn a_distribution_is_rounded_down_to_a_multiple_of_the_total_units() {
+        let model = Model::new();
+        let pool = model.create_pool(ADMIN).unwrap().pool;
+        assert_eq!(
+            model.distribute(pool, 100).unwrap_revert(),
+            ModelPoolHasNoUnits {}.abi_encode()
+        );
+        model.units(pool, BOB, 3).unwrap();
+        model.units(pool, CAROL, 4).unwrap();
+        assert!(model.distribute(pool, 100).unwrap());
+        assert_eq!(model.rate(pool), 98);
+        model.distribute(pool, 6).unwrap();
+        assert_eq!(model.rate(pool), 0);
+        model.distribute(pool, 7).unwrap();
+        assert_eq!(model.rate(pool), 7);
+        // A units change leaves recorded rates alone.
+        model.units(pool, CAROL, 100).unwrap();
+        assert_eq!(model.rate(pool), 7);
+        assert_eq!(
+            model.distribute(pool, -1).unwrap_revert(),
+            GDA_NO_NEGATIVE_FLOW_RATE {}.abi_encode()
+        );
+        assert_eq!(
+            model.distribute(BOB, 7).unwrap_revert(),
+            GDA_ONLY_SUPER_TOKEN_POOL {}.abi_encode()
+        );
+    }
+
+    #[test]
+    fn balances_run_down_with_the_outflow_and_go_critical_below_zero() {
+        let model = Model::new();
+        let pool = model.create_pool(ADMIN).unwrap().pool;
+        model.units(pool, BOB, 1).unwrap();
+        let mint = mintCall {
+            to: BUYER,
+            amount: U256::from(1_000),
+        };
+        model
+            .chain
+            .send(BOB, model.token, U256::ZERO, &mint)
+            .unwrap();
+        model.distribute(pool, 7).unwrap();
+        let start = model.chain.timestamp();
+        let balance = |account| model.chain.view(model.token, &balanceOfCall { account });
+        let critical = || {
+            model
+                .chain
+                .view(model.token, &isAccountCriticalNowCall { account: BUYER })
+        };
+        model.chain.set_timestamp(start + 142);
+        assert_eq!(balance(BUYER), U256::from(6));
+        assert!(!critical());
+        // A transfer settles the balance and moves what is there.
+        let transfer = transferCall {
+            to: CAROL,
+            amount: U256::from(7),
+        };
+        assert_eq!(
+            model
+                .chain
+                .send(BUYER, model.token, U256::ZERO, &transfer)
+                .unwrap_revert(),
+            SF_TOKEN_MOVE_INSUFFICIENT_BALANCE {}.abi_encode()
+        );
+        let transfer = transferCall {
+            to: CAROL,
+            amount: U256::from(6),
+        };
+        let receipt = model.chain.send(BUYER, model.token, U256::ZERO, &transfer);
+        assert!(receipt.result.clone().unwrap());
+        assert_eq!(
+            receipt.logs,
+            vec![crate::Log::of(
+                model.token,
+                &Transfer {
+                    from: BUYER,
+                    to: CAROL,
+                    value: U256::from(6)
+                }
+            )]
+        );
+        assert_eq!(balance(CAROL), U256::from(6));
+        assert_eq!(balance(BUYER), U256::ZERO);
+        assert!(!critical());
+        model.chain.set_timestamp(start + 143);
+        assert_eq!(balance(BUYER), U256::ZERO, "floored");
+        assert!(critical());
+        // Stopping the flow stops the decline.
+        model.distribute(pool, 0).unwrap();
+        model.chain.set_timestamp(start + 1_000);
+        assert!(critical(), "still below zero");
+        model
+            .chain
+            .send(BOB, model.token, U256::ZERO, &mint)
+            .unwrap();
+        assert_eq!(balance(BUYER), U256::from(993));
+        // Only the forwarder sets outflows.
+        let hook = ISuperToken::modelSetOutflowCall {
+            account: BUYER,
+            oldRate: 0,
+            newRate: 1,
+        };
+        assert_eq!(
+            model
+                .chain
+                .send(BOB, model.token, U256::ZERO, &hook)
+                .unwrap_revert(),
+            SF_TOKEN_ONLY_GDA {}.abi_encode()
+        );
+        // Someone else cannot distribute for the buyer.
+        let receipt = model.chain.send(
+            BOB,
+            model.gda,
+            U256::ZERO,
+            &distributeFlowCall {
+                token: model.token,
+                from: BUYER,
+                pool,
+                requestedFlowRate: I96::try_from(7i128).unwrap(),
+                userData: Default::default(),
+            },
+        );
+        assert_eq!(
+            receipt.unwrap_revert(),
+            GDA_DISTRIBUTE_FOR_OTHERS_NOT_ALLOWED {}.abi_encode()
+        );
+    }
+}
