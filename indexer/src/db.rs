@@ -43,6 +43,12 @@ pub const BLOCK_TABLES: &[&str] = &[
     "credits_reversed",
     "role_changes",
     "pause_changes",
+    "stream_pools",
+    "stream_terms",
+    "stream_member_units",
+    "stream_terms_synced",
+    "stream_dust_sweeps",
+    "stream_flow_updates",
 ];
 
 /// Opens a pool of up to 8 connections on `url` (`postgres://…`); the URL is
@@ -83,6 +89,21 @@ pub struct Meta {
     pub contract: Address,
     /// The block indexing started from.
     pub start_block: u64,
+    /// `TributaryStreams`, when its events and the flows to its pools are followed.
+    pub streams: Option<Address>,
+    /// Superfluid's GDA, whose `FlowDistributionUpdated` events are followed with the streams.
+    pub gda: Option<Address>,
+}
+
+impl Meta {
+    /// The contracts whose logs are read.
+    pub fn sources(&self) -> events::Sources {
+        events::Sources {
+            tributary: self.contract,
+            streams: self.streams,
+            gda: self.gda,
+        }
+    }
 }
 
 /// Records `meta` in a new database, or checks that the database was written
@@ -98,14 +119,22 @@ pub async fn claim(pool: &PgPool, meta: Meta) -> Result<Meta> {
     .bind(i64_of(meta.start_block)?)
     .execute(pool)
     .await?;
-    let row = sqlx::query("SELECT chain_id, contract, start_block FROM indexer_meta")
-        .fetch_one(pool)
-        .await?;
-    let stored = Meta {
+    let row = sqlx::query(
+        "SELECT chain_id, contract, start_block, streams, gda,
+                EXISTS (SELECT 1 FROM checkpoint) AS committed
+         FROM indexer_meta",
+    )
+    .fetch_one(pool)
+    .await?;
+    let optional = |bytes: Option<&[u8]>| bytes.map(error::address).transpose();
+    let mut stored = Meta {
         chain_id: row.try_get::<i64, _>(0)? as u64,
         contract: error::address(row.try_get::<&[u8], _>(1)?)?,
         start_block: row.try_get::<i64, _>(2)? as u64,
+        streams: optional(row.try_get::<Option<&[u8]>, _>(3)?)?,
+        gda: optional(row.try_get::<Option<&[u8]>, _>(4)?)?,
     };
+    let committed: bool = row.try_get(5)?;
     if (stored.chain_id, stored.contract) != (meta.chain_id, meta.contract) {
         return Err(Error::WrongDatabase {
             db_chain_id: stored.chain_id,
@@ -113,6 +142,30 @@ pub async fn claim(pool: &PgPool, meta: Meta) -> Result<Meta> {
             chain_id: meta.chain_id,
             contract: meta.contract,
         });
+    }
+    if (stored.streams, stored.gda) != (meta.streams, meta.gda) {
+        if committed {
+            // Blocks were committed without (or with other) streams: their events there would
+            // be missing from the mirror.
+            let named = |streams: Option<Address>| {
+                streams.map_or_else(|| "no streams contract".to_owned(), |a| a.to_string())
+            };
+            return Err(Error::Config(format!(
+                "this database mirrors {} (GDA {}), not {} (GDA {}): a database follows the \
+                 same streams from its first block; index into a fresh database",
+                named(stored.streams),
+                named(stored.gda),
+                named(meta.streams),
+                named(meta.gda),
+            )));
+        }
+        sqlx::query("UPDATE indexer_meta SET streams = $1, gda = $2")
+            .bind(meta.streams.map(|a| a.to_vec()))
+            .bind(meta.gda.map(|a| a.to_vec()))
+            .execute(pool)
+            .await?;
+        stored.streams = meta.streams;
+        stored.gda = meta.gda;
     }
     Ok(stored)
 }
@@ -165,6 +218,8 @@ pub(crate) struct Commit {
     /// Delete every row above this block first (a reorg's common ancestor).
     pub(crate) rollback_to: Option<u64>,
     pub(crate) chain_id: u64,
+    /// The contracts the logs come from.
+    pub(crate) sources: events::Sources,
     pub(crate) logs: Vec<Log>,
     pub(crate) blocks: Vec<StoredBlock>,
     pub(crate) checkpoint: BlockRef,
@@ -188,7 +243,7 @@ pub(crate) async fn commit(pool: &PgPool, commit: Commit) -> Result<()> {
 
 async fn commit_now(pool: &PgPool, commit: Commit) -> Result<()> {
     // Decode before the transaction starts, so it holds its locks only for the writes.
-    let mut rows = events::Rows::default();
+    let mut rows = events::Rows::new(commit.sources);
     for log in &commit.logs {
         rows.add(log)?;
     }
@@ -214,7 +269,21 @@ async fn commit_now(pool: &PgPool, commit: Commit) -> Result<()> {
     if let Some(ancestor) = commit.rollback_to {
         rollback(&mut tx, ancestor).await?;
     }
-    insert_raw_logs(&mut tx, commit.chain_id, &commit.logs).await?;
+    let dropped = rows.resolve_flows(&mut tx).await?;
+    if dropped.is_empty() {
+        insert_raw_logs(&mut tx, commit.chain_id, &commit.logs).await?;
+    } else {
+        let kept: Vec<Log> = commit
+            .logs
+            .iter()
+            .filter(|log| {
+                events::Position::of(log)
+                    .is_ok_and(|at| !dropped.contains(&(at.block_number, at.log_index)))
+            })
+            .cloned()
+            .collect();
+        insert_raw_logs(&mut tx, commit.chain_id, &kept).await?;
+    }
     rows.insert(&mut tx).await?;
     insert_blocks(&mut tx, &commit.blocks).await?;
     sqlx::query(
@@ -341,4 +410,12 @@ async fn insert_blocks(conn: &mut PgConnection, blocks: &[StoredBlock]) -> Resul
 /// A block number or index as PostgreSQL's BIGINT.
 pub(crate) fn i64_of(value: u64) -> Result<i64> {
     i64::try_from(value).map_err(|_| Error::Config(format!("{value} does not fit a BIGINT")))
+}
+
+/// Every pool of `stream_pools`.
+pub(crate) async fn stream_pools(pool: &PgPool) -> Result<std::collections::HashSet<Address>> {
+    let rows: Vec<Vec<u8>> = sqlx::query_scalar("SELECT pool FROM stream_pools")
+        .fetch_all(pool)
+        .await?;
+    rows.iter().map(|pool| error::address(pool)).collect()
 }

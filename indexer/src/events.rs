@@ -6,15 +6,18 @@
 //! `INSERT … SELECT FROM UNNEST(…)` per table: one round trip per table
 //! instead of one per row, whatever the number of logs.
 
+use std::collections::{HashMap, HashSet};
+
 use alloy::{
     primitives::{Address, B256, U256, keccak256},
     rpc::types::Log,
-    sol_types::{SolEventInterface, SolValue},
+    sol_types::{SolEvent, SolEventInterface, SolValue},
 };
-use sqlx::PgConnection;
+use sqlx::{PgConnection, Row};
 use tributary_core::{
     chain::{
         ITributary::ITributaryEvents,
+        ITributaryStreams::ITributaryStreamsEvents,
         ITributaryTypes::{Offer, Split},
         Terms,
         TributaryInherited::{self, TributaryInheritedEvents},
@@ -56,24 +59,125 @@ impl Position {
     }
 }
 
-/// An event of the suite, from either part of its ABI.
+/// Superfluid's side, from `@superfluid-finance/ethereum-contracts` 1.15: the GDA's event
+/// (`IGeneralDistributionAgreementV1.sol`; tokens and pools as plain addresses) and the host's
+/// agreement lookup the indexer finds the GDA with.
+pub mod superfluid {
+    #![allow(missing_docs, clippy::too_many_arguments)]
+
+    alloy::sol! {
+        /// The General Distribution Agreement (the contract that emits the event).
+        #[derive(Debug, PartialEq, Eq)]
+        interface IGeneralDistributionAgreementV1 {
+            event FlowDistributionUpdated(
+                address indexed token,
+                address indexed pool,
+                address indexed distributor,
+                address operator,
+                int96 oldFlowRate,
+                int96 newDistributorToPoolFlowRate,
+                int96 newTotalDistributionFlowRate,
+                address adjustmentFlowRecipient,
+                int96 adjustmentFlowRate,
+                bytes userData
+            );
+        }
+
+        /// The host (`ISuperfluid`): where the agreements are registered.
+        #[sol(rpc)]
+        interface ISuperfluidHost {
+            function getAgreementClass(bytes32 agreementType) external view returns (address agreementClass);
+        }
+    }
+
+    /// The GDA's agreement type: `keccak256("org.superfluid-finance.agreements.GeneralDistributionAgreement.v1")`.
+    pub fn gda_agreement_type() -> alloy::primitives::B256 {
+        alloy::primitives::keccak256(
+            "org.superfluid-finance.agreements.GeneralDistributionAgreement.v1",
+        )
+    }
+}
+
+use superfluid::IGeneralDistributionAgreementV1::FlowDistributionUpdated;
+
+/// The contracts whose logs the indexer reads: the suite, and when streams are followed,
+/// `TributaryStreams` and Superfluid's GDA.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Sources {
+    /// The suite.
+    pub tributary: Address,
+    /// `TributaryStreams`, if followed.
+    pub streams: Option<Address>,
+    /// Superfluid's GDA (`FlowDistributionUpdated`), if streams are followed.
+    pub gda: Option<Address>,
+}
+
+impl Sources {
+    /// The suite alone.
+    pub fn suite(tributary: Address) -> Self {
+        Self {
+            tributary,
+            streams: None,
+            gda: None,
+        }
+    }
+}
+
+/// An event of the suite, from either part of its ABI, or of the streams.
 #[derive(Debug)]
 pub(crate) enum Event {
     /// Declared in `contracts/interfaces/`.
     Tributary(ITributaryEvents),
     /// Inherited from OpenZeppelin (ERC-721, AccessControl, Pausable).
     Inherited(TributaryInheritedEvents),
+    /// `ITributaryStreams`.
+    Streams(ITributaryStreamsEvents),
+    /// Superfluid's GDA.
+    Flow(FlowDistributionUpdated),
 }
 
-/// Decodes a log with the bindings, or `None` for a log they do not know.
-pub(crate) fn decode(log: &Log) -> Option<Event> {
+/// Decodes a log with the bindings of the contract that emitted it, or `None` for a log they
+/// do not know.
+pub(crate) fn decode(sources: &Sources, log: &Log) -> Option<Event> {
     let (topics, data) = (log.topics(), &log.data().data);
+    let address = log.address();
+    if Some(address) == sources.streams {
+        return ITributaryStreamsEvents::decode_raw_log(topics, data)
+            .ok()
+            .map(Event::Streams);
+    }
+    if Some(address) == sources.gda {
+        return FlowDistributionUpdated::decode_raw_log(topics, data)
+            .ok()
+            .map(Event::Flow);
+    }
+    if address != sources.tributary {
+        return None;
+    }
     if let Ok(event) = ITributaryEvents::decode_raw_log(topics, data) {
         return Some(Event::Tributary(event));
     }
     TributaryInheritedEvents::decode_raw_log(topics, data)
         .ok()
         .map(Event::Inherited)
+}
+
+/// The topic of the GDA's `FlowDistributionUpdated`.
+pub(crate) fn flow_topic() -> B256 {
+    FlowDistributionUpdated::SIGNATURE_HASH
+}
+
+/// The pools `PoolCreated` logs of `streams` among `logs` name.
+pub(crate) fn created_pools(streams: Address, logs: &[Log]) -> Vec<Address> {
+    logs.iter()
+        .filter(|log| log.address() == streams)
+        .filter_map(|log| {
+            match ITributaryStreamsEvents::decode_raw_log(log.topics(), &log.data().data) {
+                Ok(ITributaryStreamsEvents::PoolCreated(e)) => Some(e.pool),
+                _ => None,
+            }
+        })
+        .collect()
 }
 
 /// `keccak256(abi.encode(offer))`: the `offerHash` of `LicenceIssued`.
@@ -351,9 +455,107 @@ table! {
               $5::BYTEA[])"
 }
 
+table! {
+    /// `stream_pools`: each `PoolCreated`.
+    StreamPools {
+        dataset_id: String, token: Vec<u8>, pool: Vec<u8>,
+        block_number: i64, log_index: i64, tx_hash: Vec<u8>,
+    } => "INSERT INTO stream_pools (dataset_id, token, pool, block_number, log_index, tx_hash)
+          SELECT * FROM UNNEST($1::NUMERIC[], $2::BYTEA[], $3::BYTEA[], $4::BIGINT[],
+              $5::BIGINT[], $6::BYTEA[])"
+}
+
+table! {
+    /// `stream_terms`: each `SubscriptionSynced`.
+    StreamTerms {
+        dataset_id: String, token: Vec<u8>, pool: Vec<u8>, min_flow_rate: String,
+        block_number: i64, log_index: i64, tx_hash: Vec<u8>,
+    } => "INSERT INTO stream_terms (dataset_id, token, pool, min_flow_rate, block_number,
+              log_index, tx_hash)
+          SELECT * FROM UNNEST($1::NUMERIC[], $2::BYTEA[], $3::BYTEA[], $4::NUMERIC[],
+              $5::BIGINT[], $6::BIGINT[], $7::BYTEA[])"
+}
+
+table! {
+    /// `stream_member_units`: each `MemberUnitsUpdated` of `TributaryStreams`.
+    StreamMemberUnits {
+        dataset_id: String, token: Vec<u8>, member: Vec<u8>, pool: Vec<u8>, units: String,
+        block_number: i64, log_index: i64, tx_hash: Vec<u8>,
+    } => "INSERT INTO stream_member_units (dataset_id, token, member, pool, units, block_number,
+              log_index, tx_hash)
+          SELECT * FROM UNNEST($1::NUMERIC[], $2::BYTEA[], $3::BYTEA[], $4::BYTEA[],
+              $5::NUMERIC[], $6::BIGINT[], $7::BIGINT[], $8::BYTEA[])"
+}
+
+table! {
+    /// `stream_terms_synced`: each `TermsSynced`.
+    StreamTermsSynced {
+        dataset_id: String, terms_hash: Vec<u8>,
+        block_number: i64, log_index: i64, tx_hash: Vec<u8>,
+    } => "INSERT INTO stream_terms_synced (dataset_id, terms_hash, block_number, log_index,
+              tx_hash)
+          SELECT * FROM UNNEST($1::NUMERIC[], $2::BYTEA[], $3::BIGINT[], $4::BIGINT[],
+              $5::BYTEA[])"
+}
+
+table! {
+    /// `stream_dust_sweeps`: each `DustSwept`.
+    StreamDustSweeps {
+        token: Vec<u8>, treasury: Vec<u8>, amount: String,
+        block_number: i64, log_index: i64, tx_hash: Vec<u8>,
+    } => "INSERT INTO stream_dust_sweeps (token, treasury, amount, block_number, log_index,
+              tx_hash)
+          SELECT * FROM UNNEST($1::BYTEA[], $2::BYTEA[], $3::NUMERIC[], $4::BIGINT[],
+              $5::BIGINT[], $6::BYTEA[])"
+}
+
+table! {
+    /// `stream_flow_updates`: each `FlowDistributionUpdated` to a pool of `stream_pools`.
+    StreamFlowUpdates {
+        dataset_id: String, token: Vec<u8>, pool: Vec<u8>, distributor: Vec<u8>,
+        operator: Vec<u8>, old_flow_rate: String, flow_rate: String,
+        total_distribution_flow_rate: String, adjustment_flow_recipient: Vec<u8>,
+        adjustment_flow_rate: String, block_time: i64, streamed_until: String,
+        block_number: i64, log_index: i64, tx_hash: Vec<u8>,
+    } => "INSERT INTO stream_flow_updates (dataset_id, token, pool, distributor, operator,
+              old_flow_rate, flow_rate, total_distribution_flow_rate, adjustment_flow_recipient,
+              adjustment_flow_rate, block_time, streamed_until, block_number, log_index, tx_hash)
+          SELECT * FROM UNNEST($1::NUMERIC[], $2::BYTEA[], $3::BYTEA[], $4::BYTEA[],
+              $5::BYTEA[], $6::NUMERIC[], $7::NUMERIC[], $8::NUMERIC[], $9::BYTEA[],
+              $10::NUMERIC[], $11::BIGINT[], $12::NUMERIC[], $13::BIGINT[], $14::BIGINT[],
+              $15::BYTEA[])"
+}
+
+/// A `FlowDistributionUpdated` waiting for its pool's dataset and the flow's previous state,
+/// both read inside the commit's transaction (after a rollback, if any).
+#[derive(Debug)]
+struct PendingFlow {
+    at: Position,
+    block_time: i64,
+    event: FlowDistributionUpdated,
+}
+
+/// A flow's last known state: its rate since `time`, and what it streamed up to `time`.
+#[derive(Debug, Clone, Copy)]
+struct FlowState {
+    rate: U256,
+    time: i64,
+    streamed: U256,
+}
+
 /// The decoded rows of a range, gathered per table.
 #[derive(Debug, Default)]
 pub(crate) struct Rows {
+    sources: Option<Sources>,
+    stream_pools: StreamPools,
+    stream_terms: StreamTerms,
+    stream_units: StreamMemberUnits,
+    stream_synced: StreamTermsSynced,
+    stream_sweeps: StreamDustSweeps,
+    stream_flows: StreamFlowUpdates,
+    /// Pools created in the range: pool -> dataset id.
+    new_pools: HashMap<Address, String>,
+    pending_flows: Vec<PendingFlow>,
     datasets: Datasets,
     versions: Versions,
     status_changes: StatusChanges,
@@ -377,9 +579,20 @@ pub(crate) struct Rows {
 }
 
 impl Rows {
+    /// Rows of logs of `sources`.
+    pub(crate) fn new(sources: Sources) -> Self {
+        Self {
+            sources: Some(sources),
+            ..Self::default()
+        }
+    }
+
     /// Decodes `log` and adds its rows; a log no binding knows adds none.
     pub(crate) fn add(&mut self, log: &Log) -> Result<()> {
-        let Some(event) = decode(log) else {
+        let sources = self
+            .sources
+            .ok_or_else(|| Error::Inconsistent("rows without sources".into()))?;
+        let Some(event) = decode(&sources, log) else {
             if let Some(topic0) = log.topic0() {
                 tracing::debug!(%topic0, "log kept raw only: no binding decodes it");
             }
@@ -389,8 +602,149 @@ impl Rows {
         match event {
             Event::Tributary(event) => self.add_tributary(&at, event),
             Event::Inherited(event) => self.add_inherited(&at, event),
+            Event::Streams(event) => self.add_streams(&at, event),
+            Event::Flow(event) => {
+                let block_time = log
+                    .block_timestamp
+                    .and_then(|time| i64::try_from(time).ok())
+                    .ok_or_else(|| {
+                        Error::Inconsistent(format!(
+                            "a flow log of block {} without its block's timestamp",
+                            at.block_number
+                        ))
+                    })?;
+                self.pending_flows.push(PendingFlow {
+                    at,
+                    block_time,
+                    event,
+                });
+            }
         }
         Ok(())
+    }
+
+    /// Gives each pending flow update its dataset (from its pool's `stream_pools` row, in the
+    /// database or in this range) and its `streamed_until` (from the flow's previous row, in
+    /// the database or earlier in this range). Runs in the commit's transaction, after the
+    /// rollback if any, so the database holds exactly the chain below the range. Returns the
+    /// positions of flow logs whose pool is not one of `TributaryStreams`' on this chain (only
+    /// after a reorg removed a pool the fetch still asked for): they are not mirrored at all.
+    pub(crate) async fn resolve_flows(
+        &mut self,
+        conn: &mut PgConnection,
+    ) -> Result<HashSet<(i64, i64)>> {
+        let mut dropped = HashSet::new();
+        if self.pending_flows.is_empty() {
+            return Ok(dropped);
+        }
+        let pending = std::mem::take(&mut self.pending_flows);
+        // The pools' datasets.
+        let mut datasets = self.new_pools.clone();
+        let asked: Vec<Vec<u8>> = pending
+            .iter()
+            .map(|flow| flow.event.pool)
+            .filter(|pool| !datasets.contains_key(pool))
+            .collect::<HashSet<_>>()
+            .into_iter()
+            .map(bytes)
+            .collect();
+        if !asked.is_empty() {
+            let rows = sqlx::query(
+                "SELECT pool, dataset_id::TEXT FROM stream_pools WHERE pool = ANY($1::BYTEA[])",
+            )
+            .bind(asked)
+            .fetch_all(&mut *conn)
+            .await?;
+            for row in rows {
+                let pool = crate::error::address(row.try_get::<&[u8], _>(0)?)?;
+                datasets.insert(pool, row.try_get::<String, _>(1)?);
+            }
+        }
+        // The flows' last rows below the range.
+        let keys: HashSet<(Address, Address)> = pending
+            .iter()
+            .filter(|flow| datasets.contains_key(&flow.event.pool))
+            .map(|flow| (flow.event.pool, flow.event.distributor))
+            .collect();
+        let (pools, distributors): (Vec<Vec<u8>>, Vec<Vec<u8>>) = keys
+            .iter()
+            .map(|(pool, distributor)| (bytes(pool), bytes(distributor)))
+            .unzip();
+        let mut states: HashMap<(Address, Address), FlowState> = HashMap::new();
+        if !pools.is_empty() {
+            let rows = sqlx::query(
+                "SELECT DISTINCT ON (u.pool, u.distributor) u.pool, u.distributor,
+                        u.flow_rate::TEXT, u.block_time, u.streamed_until::TEXT
+                 FROM stream_flow_updates u
+                 JOIN UNNEST($1::BYTEA[], $2::BYTEA[]) AS k(pool, distributor)
+                   ON u.pool = k.pool AND u.distributor = k.distributor
+                 ORDER BY u.pool, u.distributor, u.block_number DESC, u.log_index DESC",
+            )
+            .bind(pools)
+            .bind(distributors)
+            .fetch_all(&mut *conn)
+            .await?;
+            for row in rows {
+                let key = (
+                    crate::error::address(row.try_get::<&[u8], _>(0)?)?,
+                    crate::error::address(row.try_get::<&[u8], _>(1)?)?,
+                );
+                states.insert(
+                    key,
+                    FlowState {
+                        rate: parse_u256(&row.try_get::<String, _>(2)?)?,
+                        time: row.try_get(3)?,
+                        streamed: parse_u256(&row.try_get::<String, _>(4)?)?,
+                    },
+                );
+            }
+        }
+        for flow in pending {
+            let e = &flow.event;
+            let Some(dataset) = datasets.get(&e.pool) else {
+                dropped.insert((flow.at.block_number, flow.at.log_index));
+                continue;
+            };
+            let key = (e.pool, e.distributor);
+            let streamed = match states.get(&key) {
+                Some(state) => {
+                    let seconds =
+                        U256::from(flow.block_time.saturating_sub(state.time).max(0) as u64);
+                    state.streamed + state.rate * seconds
+                }
+                None => U256::ZERO,
+            };
+            let rate = e.newDistributorToPoolFlowRate;
+            states.insert(
+                key,
+                FlowState {
+                    // The GDA refuses negative rates.
+                    // (By its decimal form: alloy's int96-to-u128 conversion refuses
+                    // positive values.)
+                    rate: rate.to_string().parse().unwrap_or_default(),
+                    time: flow.block_time,
+                    streamed,
+                },
+            );
+            self.stream_flows.push(
+                dataset.clone(),
+                bytes(e.token),
+                bytes(e.pool),
+                bytes(e.distributor),
+                bytes(e.operator),
+                e.oldFlowRate.to_string(),
+                rate.to_string(),
+                e.newTotalDistributionFlowRate.to_string(),
+                bytes(e.adjustmentFlowRecipient),
+                e.adjustmentFlowRate.to_string(),
+                flow.block_time,
+                streamed.to_string(),
+                flow.at.block_number,
+                flow.at.log_index,
+                bytes(flow.at.tx_hash),
+            );
+        }
+        Ok(dropped)
     }
 
     /// Writes every row added, one statement per table that has rows.
@@ -416,7 +770,21 @@ impl Rows {
             credits_reversed,
             roles,
             pauses,
+            sources: _,
+            stream_pools,
+            stream_terms,
+            stream_units,
+            stream_synced,
+            stream_sweeps,
+            stream_flows,
+            new_pools: _,
+            pending_flows,
         } = self;
+        if !pending_flows.is_empty() {
+            return Err(Error::Inconsistent(
+                "flow updates inserted before their datasets were resolved".into(),
+            ));
+        }
         datasets.insert(conn).await?;
         versions.insert(conn).await?;
         status_changes.insert(conn).await?;
@@ -437,6 +805,12 @@ impl Rows {
         credits_reversed.insert(conn).await?;
         roles.insert(conn).await?;
         pauses.insert(conn).await?;
+        stream_pools.insert(conn).await?;
+        stream_terms.insert(conn).await?;
+        stream_units.insert(conn).await?;
+        stream_synced.insert(conn).await?;
+        stream_sweeps.insert(conn).await?;
+        stream_flows.insert(conn).await?;
         Ok(())
     }
 
@@ -583,6 +957,55 @@ impl Rows {
         }
     }
 
+    fn add_streams(&mut self, at: &Position, event: ITributaryStreamsEvents) {
+        use ITributaryStreamsEvents as E;
+        let (block, index, tx) = (at.block_number, at.log_index, bytes(at.tx_hash));
+        match event {
+            E::PoolCreated(e) => {
+                self.new_pools.insert(e.pool, num(e.datasetId));
+                self.stream_pools.push(
+                    num(e.datasetId),
+                    bytes(e.token),
+                    bytes(e.pool),
+                    block,
+                    index,
+                    tx,
+                );
+            }
+            E::SubscriptionSynced(e) => self.stream_terms.push(
+                num(e.datasetId),
+                bytes(e.token),
+                bytes(e.pool),
+                e.minFlowRate.to_string(),
+                block,
+                index,
+                tx,
+            ),
+            E::MemberUnitsUpdated(e) => self.stream_units.push(
+                num(e.datasetId),
+                bytes(e.token),
+                bytes(e.member),
+                bytes(e.pool),
+                e.units.to_string(),
+                block,
+                index,
+                tx,
+            ),
+            E::TermsSynced(e) => {
+                self.stream_synced
+                    .push(num(e.datasetId), bytes(e.termsHash), block, index, tx);
+            }
+            E::DustSwept(e) => self.stream_sweeps.push(
+                bytes(e.token),
+                bytes(e.treasury),
+                num(e.amount),
+                block,
+                index,
+                tx,
+            ),
+        }
+    }
+
     fn add_version(
         &mut self,
         at: &Position,
@@ -651,6 +1074,12 @@ impl Rows {
             bytes(at.tx_hash),
         );
     }
+}
+
+/// A NUMERIC read back as text.
+fn parse_u256(text: &str) -> Result<U256> {
+    text.parse()
+        .map_err(|_| Error::Inconsistent(format!("{text} is not a uint256")))
 }
 
 /// `1,2,3`: how a variable-length list of numbers travels in one UNNEST column.

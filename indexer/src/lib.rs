@@ -13,4 +13,4 @@ pub mod settings;
 pub mod sync;
 
 pub use error::{Error, Result};
-pub use sync::{BlockRef, Indexer, Step, SyncConfig, SyncStatus};
+pub use sync::{BlockRef, Indexer, Step, StreamsSource, SyncConfig, SyncStatus};

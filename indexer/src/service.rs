@@ -85,6 +85,17 @@ pub struct ServiceArgs {
     #[arg(long, env = "TRIBUTARY_START_BLOCK")]
     start_block: Option<u64>,
 
+    /// `TributaryStreams` (Superfluid subscriptions): its events and the flows to its pools
+    /// are mirrored too (needs `--superfluid-host`). Default: `streams.tributaryStreams` of
+    /// the deployment file when the contract comes from it; none otherwise.
+    #[arg(long, env = "TRIBUTARY_STREAMS_CONTRACT")]
+    streams_contract: Option<Address>,
+
+    /// Superfluid's host, which names the GDA whose `FlowDistributionUpdated` events are
+    /// followed with the streams. Default: `streams.host` of the deployment file.
+    #[arg(long, env = "TRIBUTARY_SUPERFLUID_HOST")]
+    superfluid_host: Option<Address>,
+
     /// Folder of deployment files (`<chainId>.json`, written by scripts/deploy.sh).
     #[arg(long, env = "TRIBUTARY_DEPLOYMENTS", default_value = "deployments")]
     deployments: PathBuf,
@@ -251,8 +262,19 @@ async fn stop_embedded(server: pglite_oxide::PgliteServer) {
 async fn serve(args: ServiceArgs, pool: sqlx::PgPool, extension: Option<Extension>) -> Result<()> {
     db::migrate(&pool).await.context("migrating the database")?;
 
-    let (contract, start_block) = match args.contract {
-        Some(contract) => (contract, args.start_block.unwrap_or(0)),
+    let flagged_streams = match (args.streams_contract, args.superfluid_host) {
+        (Some(streams), Some(host)) => Some((streams, host)),
+        (None, None) => None,
+        (Some(_), None) => anyhow::bail!(
+            "--streams-contract (TRIBUTARY_STREAMS_CONTRACT) needs --superfluid-host \
+             (TRIBUTARY_SUPERFLUID_HOST): the indexer finds Superfluid's GDA from the host"
+        ),
+        (None, Some(_)) => {
+            anyhow::bail!("--superfluid-host is only used with --streams-contract")
+        }
+    };
+    let (contract, start_block, streams) = match args.contract {
+        Some(contract) => (contract, args.start_block.unwrap_or(0), flagged_streams),
         None => {
             // The chain id decides which deployment file applies.
             let probe = tributary_core::chain::Client::connect(
@@ -266,6 +288,11 @@ async fn serve(args: ServiceArgs, pool: sqlx::PgPool, extension: Option<Extensio
             (
                 deployment.tributary,
                 args.start_block.unwrap_or(deployment.block_number),
+                flagged_streams.or_else(|| {
+                    deployment
+                        .streams
+                        .map(|streams| (streams.tributary_streams, streams.host))
+                }),
             )
         }
     };
@@ -277,6 +304,9 @@ async fn serve(args: ServiceArgs, pool: sqlx::PgPool, extension: Option<Extensio
     if let Some(url) = args.ws_url {
         config = config.with_ws_url(url);
     }
+    if let Some((streams, host)) = streams {
+        config = config.with_streams(streams, host);
+    }
     let mut indexer = Indexer::connect(pool.clone(), &args.rpc_url, config)
         .await
         .context("connecting to the node")?;
@@ -285,6 +315,8 @@ async fn serve(args: ServiceArgs, pool: sqlx::PgPool, extension: Option<Extensio
         chain_id = meta.chain_id,
         contract = %meta.contract,
         start_block = meta.start_block,
+        streams = ?meta.streams,
+        gda = ?meta.gda,
         "indexing"
     );
 

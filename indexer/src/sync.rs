@@ -3,6 +3,7 @@
 //! transaction that applies the new blocks.
 
 use std::{
+    collections::{BTreeMap, HashSet},
     sync::{
         Arc,
         atomic::{AtomicBool, AtomicU64, Ordering},
@@ -74,6 +75,19 @@ pub struct SyncConfig {
     /// instead of at its next poll. Default: none (polling only). Never
     /// logged.
     pub ws_url: Option<String>,
+    /// `TributaryStreams` and Superfluid's host, when the streams are followed: the
+    /// contract's events, and the GDA's `FlowDistributionUpdated` for the pools it created
+    /// (the GDA is found from the host). Default: none.
+    pub streams: Option<StreamsSource>,
+}
+
+/// Where the streams live (a deployment file's `streams` object).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct StreamsSource {
+    /// `TributaryStreams`.
+    pub contract: Address,
+    /// Superfluid's host, which names the GDA (`getAgreementClass`).
+    pub host: Address,
 }
 
 impl SyncConfig {
@@ -92,7 +106,15 @@ impl SyncConfig {
             max_backoff: Duration::from_secs(30),
             chain_id: None,
             ws_url: None,
+            streams: None,
         }
+    }
+
+    /// This configuration, following `TributaryStreams` at `contract` and the flows to its
+    /// pools through the GDA that Superfluid's `host` names.
+    pub fn with_streams(mut self, contract: Address, host: Address) -> Self {
+        self.streams = Some(StreamsSource { contract, host });
+        self
     }
 
     /// This configuration with another finality depth.
@@ -248,6 +270,10 @@ pub struct Indexer {
     /// commit ran (backfill pipelining); used by the next step if it starts
     /// where this one begins, checked like any fetched range.
     prefetched: Option<Prefetched>,
+    /// Every pool `TributaryStreams` created that this indexer has seen (committed, or in a
+    /// range fetched since): the GDA's logs are asked for these pools. A pool of a chain a
+    /// reorg removed may stay in it; its logs are then dropped at commit.
+    pools: HashSet<Address>,
 }
 
 /// A final range fetched ahead, while the range before it was committed.
@@ -266,6 +292,9 @@ impl std::fmt::Debug for Prefetched {
             .finish()
     }
 }
+
+/// Pools per `eth_getLogs` of the GDA's flows (an OR of topics; nodes bound its size).
+const POOLS_PER_REQUEST: usize = 200;
 
 /// Successful ranges after which a refused span may be tried again.
 const CEILING_MEMORY: u32 = 100;
@@ -308,15 +337,52 @@ impl Indexer {
                 "the node serves chain {chain_id}, not {expected}"
             )));
         }
+        let gda = match config.streams {
+            Some(streams) => {
+                let host =
+                    crate::events::superfluid::ISuperfluidHost::new(streams.host, provider.clone());
+                let call = host.getAgreementClass(crate::events::superfluid::gda_agreement_type());
+                let gda = match tokio::time::timeout(config.request_timeout, call.call()).await {
+                    Ok(Ok(gda)) => gda,
+                    // A transport failure is retried like any node error (URL stripped).
+                    Ok(Err(alloy::contract::Error::TransportError(error))) => {
+                        return Err(Error::rpc(error));
+                    }
+                    Ok(Err(error)) => {
+                        return Err(Error::Config(format!(
+                            "cannot read the GDA from the Superfluid host {}: {error}",
+                            streams.host
+                        )));
+                    }
+                    Err(_) => {
+                        return Err(Error::Timeout {
+                            method: "eth_call",
+                            timeout: config.request_timeout,
+                        });
+                    }
+                };
+                if gda == Address::ZERO {
+                    return Err(Error::Config(format!(
+                        "the Superfluid host {} has no GDA registered",
+                        streams.host
+                    )));
+                }
+                Some(gda)
+            }
+            None => None,
+        };
         let meta = db::claim(
             &pool,
             Meta {
                 chain_id,
                 contract: config.contract,
                 start_block: config.start_block,
+                streams: config.streams.map(|streams| streams.contract),
+                gda,
             },
         )
         .await?;
+        let pools = db::stream_pools(&pool).await?;
         let status = Arc::<SyncStatus>::default();
         Ok(Self {
             pool,
@@ -327,6 +393,7 @@ impl Indexer {
             heads: HeadWatch::new(config.ws_url.clone(), Arc::clone(&status.subscribed)),
             finalized_tag: None,
             prefetched: None,
+            pools,
             config,
             meta,
             status,
@@ -605,6 +672,7 @@ impl Indexer {
             expected,
             rollback_to,
             chain_id: self.meta.chain_id,
+            sources: self.meta.sources(),
             blocks: fetched.blocks,
             checkpoint: fetched.last,
             prune_below: final_below.min(fetched.last.number),
@@ -698,6 +766,10 @@ impl Indexer {
         if to != from {
             blocks.push(last);
         }
+        let mut logs = logs;
+        if !self.stamp_flows(&mut logs, &blocks).await? {
+            return Ok(None);
+        }
         Ok(Some(Fetched {
             logs,
             parent_hash: first.parent_hash,
@@ -748,6 +820,10 @@ impl Indexer {
                 )));
             }
         }
+        let mut logs = logs;
+        if !self.stamp_flows(&mut logs, &blocks).await? {
+            return Ok(None);
+        }
         let (first, last) = (blocks[0], blocks[blocks.len() - 1]);
         Ok(Some(Fetched {
             logs,
@@ -760,20 +836,49 @@ impl Indexer {
         }))
     }
 
-    /// `eth_getLogs` of the contract over `from..=to`. A failure halves the
+    /// Gives each GDA log its block's timestamp (`FlowDistributionUpdated` carries none, and
+    /// a flow's total is rate x time): the node's `blockTimestamp` when it sends one, else the
+    /// header among `blocks` or fetched, whose hash must be the log's. `false` if the node
+    /// does not know a block it should (it lags).
+    async fn stamp_flows(&self, logs: &mut [Log], blocks: &[StoredBlock]) -> Result<bool> {
+        let Some(gda) = self.meta.gda else {
+            return Ok(true);
+        };
+        let mut headers: BTreeMap<u64, StoredBlock> =
+            blocks.iter().map(|block| (block.number, *block)).collect();
+        for log in logs.iter_mut() {
+            if log.address() != gda || log.block_timestamp.is_some() {
+                continue;
+            }
+            let at = crate::events::Position::of(log)?;
+            let number = at.block_number as u64;
+            let header = match headers.get(&number) {
+                Some(header) => *header,
+                None => match self.block(number).await? {
+                    Some(header) => {
+                        headers.insert(number, header);
+                        header
+                    }
+                    None => return Ok(false),
+                },
+            };
+            if header.hash != at.block_hash {
+                return Err(Error::Inconsistent(format!(
+                    "a log of block {number} has another block hash than the block: the chain moved"
+                )));
+            }
+            log.block_timestamp = Some(header.timestamp);
+        }
+        Ok(true)
+    }
+
+    /// `eth_getLogs` over `from..=to`: the suite's and `TributaryStreams`' logs, then the
+    /// GDA's `FlowDistributionUpdated` to the pools known so far and those created in the
+    /// range (a pool receives no flow before it exists), in chain order. A failure halves the
     /// range for the next attempt: providers refuse large ranges in many
     /// ways (too many results, response too large, 413, 429, timeouts).
     async fn logs(&mut self, from: u64, to: u64) -> Result<Vec<Log>> {
-        let filter = Filter::new()
-            .address(self.config.contract)
-            .from_block(from)
-            .to_block(to);
-        let result = timed(
-            self.config.request_timeout,
-            "eth_getLogs",
-            self.provider.get_logs(&filter),
-        )
-        .await;
+        let result = self.fetch_logs(from, to).await;
         if let Err(error) = &result {
             let span = to - from + 1;
             self.range = (span / 2).max(1);
@@ -785,6 +890,48 @@ impl Indexer {
             }
         }
         result
+    }
+
+    async fn fetch_logs(&mut self, from: u64, to: u64) -> Result<Vec<Log>> {
+        let mut addresses = vec![self.config.contract];
+        addresses.extend(self.meta.streams);
+        let filter = Filter::new()
+            .address(addresses)
+            .from_block(from)
+            .to_block(to);
+        let mut logs = timed(
+            self.config.request_timeout,
+            "eth_getLogs",
+            self.provider.get_logs(&filter),
+        )
+        .await?;
+        let (Some(streams), Some(gda)) = (self.meta.streams, self.meta.gda) else {
+            return Ok(logs);
+        };
+        self.pools
+            .extend(crate::events::created_pools(streams, &logs));
+        if self.pools.is_empty() {
+            return Ok(logs);
+        }
+        let mut pools: Vec<B256> = self.pools.iter().map(|pool| pool.into_word()).collect();
+        pools.sort();
+        for chunk in pools.chunks(POOLS_PER_REQUEST) {
+            let filter = Filter::new()
+                .address(gda)
+                .event_signature(crate::events::flow_topic())
+                .topic2(chunk.to_vec())
+                .from_block(from)
+                .to_block(to);
+            let flows = timed(
+                self.config.request_timeout,
+                "eth_getLogs",
+                self.provider.get_logs(&filter),
+            )
+            .await?;
+            logs.extend(flows);
+        }
+        logs.sort_by_key(|log| (log.block_number, log.log_index));
+        Ok(logs)
     }
 
     async fn head(&self) -> Result<u64> {

@@ -41,6 +41,10 @@ pub struct Status {
     pub chain_id: u64,
     /// The Tributary contract mirrored.
     pub contract: String,
+    /// `TributaryStreams`, when its events and the flows to its pools are mirrored.
+    pub streams: Option<String>,
+    /// Superfluid's GDA whose `FlowDistributionUpdated` events are mirrored with the streams.
+    pub gda: Option<String>,
     /// The last block whose rows are committed (`null` before the first range).
     pub indexed_block: Option<u64>,
     /// Its hash.
@@ -65,6 +69,8 @@ pub(crate) async fn status(State(state): State<AppState>) -> ApiResult<Status> {
     Ok(Json(Status {
         chain_id: state.meta.chain_id,
         contract: state.meta.contract.to_checksum(None),
+        streams: state.meta.streams.map(|a| a.to_checksum(None)),
+        gda: state.meta.gda.map(|a| a.to_checksum(None)),
         indexed_block: checkpoint.map(|cp| cp.number),
         indexed_block_hash: checkpoint.map(|cp| cp.hash.to_string()),
         head: state.sync.head(),

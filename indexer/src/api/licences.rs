@@ -201,8 +201,20 @@ pub struct LicensedAnswer {
     pub account: String,
     /// The dataset asked about (decimal).
     pub dataset_id: String,
-    /// A licence it holds expires after `at.timestamp`.
+    /// Licensed at `at`: a licence token it holds expires after `at.timestamp`, or the dataset
+    /// is `Active` and the account's recorded flow to one of its subscription pools is at
+    /// least that token's minimum (see `licensed_by`). A flow whose sender has run dry but
+    /// was not liquidated yet still counts here (the chain's view says false): the mirror
+    /// sees flows, not balances.
     pub licensed: bool,
+    /// What licenses it: `licence` (a live licence token) and/or `stream` (a sufficient flow
+    /// to an active dataset's pool); empty when not licensed.
+    pub licensed_by: Vec<String>,
+    /// The dataset's status (`Active`, `Paused`, `Retired`): a subscription licenses only an
+    /// active dataset.
+    pub dataset_status: String,
+    /// The subscriptions offered now (one per Super Token) and the account's flow to each.
+    pub streams: Vec<super::streams::StreamLicence>,
     /// The latest expiry of the licences it holds (decimal Unix time; `0`
     /// when it holds none; `18446744073709551615`: perpetual).
     pub licensed_until: String,
@@ -233,14 +245,23 @@ struct LicensedRow {
     token_ids: Vec<String>,
 }
 
+/// `DatasetStatus.Active`.
+const ACTIVE: i16 = 1;
+
 /// `isLicensed(account, dataset)` answered from the mirror, with the block
 /// it is valid at.
 ///
 /// The answer is the truth of the mirrored events: the account holds a
-/// licence of the dataset expiring after the block's timestamp. The
-/// contract's O(1) index can under-state one corner until `refreshLicence`
-/// is called (a holder who sold its longest-running licence of a dataset and
-/// kept a shorter one); the mirror does not.
+/// licence of the dataset expiring after the block's timestamp, or (as
+/// `TributaryStreams.isLicensed`) the dataset is active and the account's
+/// recorded GDA flow to one of its subscription pools is at least that
+/// token's minimum. The contract's O(1) index can under-state one corner
+/// until `refreshLicence` is called (a holder who sold its longest-running
+/// licence of a dataset and kept a shorter one); the mirror does not. The
+/// chain also ends a subscription as soon as the subscriber's Super Token
+/// balance runs dry (`isAccountCriticalNow`); the mirror sees no balances,
+/// so it keeps saying `stream` until the flow is closed or liquidated
+/// (liquidation sets the flow to 0 in its block).
 #[utoipa::path(get, path = "/datasets/{id}/licensed/{account}",
     params(
         ("id" = String, Path, description = "The dataset id (decimal)"),
@@ -260,7 +281,8 @@ pub(crate) async fn is_licensed(
         path.map_err(|_| ApiError::BadRequest("bad dataset id or account".into()))?;
     let dataset = uint("dataset id", &id)?;
     let account = address("account", &account)?;
-    // One statement, so one snapshot: the block and the licences agree.
+    // One snapshot: the block, the licences and the flows agree.
+    let mut tx = super::streams::snapshot(&state).await?;
     let row: Option<LicensedRow> = sqlx::query_as(
         "WITH held AS (
              SELECT l.token_id, l.expires_at FROM licences l
@@ -276,7 +298,7 @@ pub(crate) async fn is_licensed(
     )
     .bind(dataset.to_string())
     .bind(account.to_vec())
-    .fetch_optional(&state.pool)
+    .fetch_optional(&mut *tx)
     .await?;
     let Some(row) = row else {
         return Err(ApiError::NotReady("nothing is indexed yet".into()));
@@ -284,6 +306,12 @@ pub(crate) async fn is_licensed(
     if !row.dataset_known {
         return Err(ApiError::NotFound(format!("no dataset {dataset}")));
     }
+    let status = super::streams::dataset_status(&mut tx, &dataset.to_string())
+        .await?
+        .unwrap_or(ACTIVE);
+    let streams =
+        super::streams::stream_licences(&mut tx, &dataset.to_string(), account.as_slice()).await?;
+    tx.commit().await?;
     let timestamp = row.timestamp.ok_or_else(|| {
         tracing::error!(
             block = row.block_number,
@@ -292,11 +320,20 @@ pub(crate) async fn is_licensed(
         ApiError::Internal
     })? as u64;
     let until = row.until.unwrap_or_else(|| "0".to_owned());
-    let licensed = until.parse::<u64>().is_ok_and(|until| until > timestamp);
+    let by_licence = until.parse::<u64>().is_ok_and(|until| until > timestamp);
+    let by_stream = status == ACTIVE && streams.iter().any(|stream| stream.sufficient);
+    let licensed_by: Vec<String> = [(by_licence, "licence"), (by_stream, "stream")]
+        .into_iter()
+        .filter(|(yes, _)| *yes)
+        .map(|(_, what)| what.to_owned())
+        .collect();
     Ok(Json(LicensedAnswer {
         account: account.to_checksum(None),
         dataset_id: dataset.to_string(),
-        licensed,
+        licensed: by_licence || by_stream,
+        licensed_by,
+        dataset_status: super::streams::status_name(status),
+        streams,
         licensed_until: until,
         token_ids: row.token_ids,
         at: IndexedBlock {

@@ -18,6 +18,7 @@ mod health;
 mod input;
 mod licences;
 mod payments;
+mod streams;
 
 use std::sync::Arc;
 
@@ -46,6 +47,9 @@ pub use self::{
     input::Provenance,
     licences::{IndexedBlock, Licence, LicencePage, LicensedAnswer},
     payments::{Payment, PaymentPage, Release, ReleasePage},
+    streams::{
+        DatasetStreams, Flow, MemberStream, MemberStreamPage, PoolMember, StreamLicence, StreamPool,
+    },
 };
 use crate::{db::Meta, sync::SyncStatus};
 
@@ -123,7 +127,7 @@ impl AppState {
 #[openapi(
     info(
         title = "Tributary indexer",
-        description = "Datasets, licences, payments, credits and batch anchors of the Tributary suite, mirrored from the chain."
+        description = "Datasets, licences, payments, credits, batch anchors and Superfluid subscriptions of the Tributary suite, mirrored from the chain."
     ),
     paths(
         health::health,
@@ -141,6 +145,8 @@ impl AppState {
         credits::account_credits,
         anchors::list_anchors,
         anchors::get_anchor,
+        streams::dataset_streams,
+        streams::member_streams,
     ),
     components(schemas(
         Health,
@@ -166,6 +172,13 @@ impl AppState {
         Anchor,
         AnchorPage,
         Inclusion,
+        DatasetStreams,
+        StreamPool,
+        PoolMember,
+        Flow,
+        MemberStream,
+        MemberStreamPage,
+        StreamLicence,
         Provenance,
         ErrorBody,
         ErrorDetail
@@ -196,6 +209,8 @@ fn reads() -> Router<AppState> {
             "/datasets/{id}/licensed/{account}",
             get(licences::is_licensed),
         )
+        .route("/datasets/{id}/streams", get(streams::dataset_streams))
+        .route("/creators/{address}/streams", get(streams::member_streams))
         .route("/licences", get(licences::list_licences))
         .route("/licences/{token_id}", get(licences::get_licence))
         .route("/payments", get(payments::list_payments))

@@ -144,6 +144,8 @@ async fn health_and_status_answer_503_when_the_database_is_down() {
         chain_id: 31337,
         contract: Address::ZERO,
         start_block: 0,
+        streams: None,
+        gda: None,
     };
     let app = api::router(api::AppState::new(pool, meta, Default::default()));
     for path in ["/health", "/status", "/datasets", "/datasets/1"] {

@@ -15,5 +15,6 @@ mod proxy;
 mod random;
 mod reorg;
 mod rpc;
+mod streams;
 mod support;
 mod views;

@@ -144,6 +144,8 @@ pub(crate) async fn assert_views_agree(
         chain_id: 31337,
         contract: tributary.address(),
         start_block: 0,
+        streams: None,
+        gda: None,
     };
     let app = api::router(api::AppState::new(pool.clone(), meta, Default::default()));
     let get = |path: String| {
