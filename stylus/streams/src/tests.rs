@@ -1224,3 +1224,80 @@ fn errors_and_events_match_the_solidity_abi() {
     );
     assert_eq!(crate::DustSwept::SIGNATURE_HASH, DustSwept::SIGNATURE_HASH);
 }
+
+/// A contract that answers every call with the word `0x0202…02`: a dirty `bool`, `address`,
+/// `uint128` and `int96`, too short for two return values.
+fn dirty_answers(_input: Vec<u8>, _vm: stylus_sdk::host::VM) -> stylus_sdk::ArbResult {
+    Ok(vec![0x02; 32])
+}
+
+#[test]
+fn return_data_is_checked_as_solidity_decodes_it() {
+    let suite = Suite::new();
+    let dirty = suite.chain.deploy_plain(dirty_answers);
+    suite
+        .chain
+        .send(
+            ADMIN,
+            suite.splits,
+            U256::ZERO,
+            &setTokenAllowedCall {
+                token: dirty,
+                allowed: true,
+            },
+        )
+        .unwrap();
+    // A "Super Token" answering dirty words: the model's pool and flow work (it records
+    // whatever the token says), then `isAccountCriticalNow`'s dirty `bool` reverts empty.
+    let offers = vec![subscription(dirty, RATE)];
+    let id = suite.register(&sixty_forty(), &offers);
+    suite.sync(id, &sixty_forty(), &offers).unwrap();
+    suite.distribute(BUYER, id, dirty, RATE).unwrap();
+    let empty = Vec::<u8>::new();
+    let subscribed = suite.chain.try_view(
+        suite.streams,
+        &isSubscribedCall {
+            account: BUYER,
+            datasetId: id,
+        },
+    );
+    assert_eq!(subscribed.result.unwrap_err(), empty);
+    // `sweep`: a balance (any word is a `uint256`), then `transfer`'s dirty `bool`.
+    let receipt = suite.chain.send(
+        OTHER,
+        suite.streams,
+        U256::ZERO,
+        &sweepCall { token: dirty },
+    );
+    assert_eq!(receipt.result.unwrap_err(), empty);
+    // A "forwarder" answering one dirty word to `createPool` (two values expected).
+    let streams = suite
+        .chain
+        .deploy(
+            streams_entrypoint,
+            DEPLOYER,
+            Some((suite.registry, suite.splits, suite.licences, dirty).abi_encode_params()),
+        )
+        .unwrap();
+    let offers = vec![subscription(suite.stx, RATE)];
+    let id = suite.register(&sixty_forty(), &offers);
+    let call = syncCall {
+        datasetId: id,
+        split: streams_abi::ITributaryTypes::Split {
+            payees: vec![ALICE, BOB],
+            shares: vec![60, 40],
+        },
+        offers: vec![streams_abi::ITributaryTypes::Offer {
+            kind: SUBSCRIPTION,
+            paymentToken: suite.stx,
+            price: RATE,
+            duration: 0,
+            transferable: false,
+            royaltyBps: 0,
+            supplyCap: 0,
+            termsHash: B256::repeat_byte(0x5b),
+        }],
+    };
+    let receipt = suite.chain.send(OTHER, streams, U256::ZERO, &call);
+    assert_eq!(receipt.result.map(|_| ()).unwrap_err(), empty);
+}
