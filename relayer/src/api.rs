@@ -25,9 +25,11 @@ use tokio::sync::Notify;
 use utoipa::{IntoParams, OpenApi, ToSchema};
 
 use crate::{
+    creators::{self, LinkError, LinkRequest, LinkSettings},
     db::{self, JobStatus, Stored},
+    payouts,
     stripe::{
-        Verifier,
+        StripeClient, Verifier,
         event::{self, Action},
         signature,
     },
@@ -40,6 +42,7 @@ pub struct AppState {
     verifier: Arc<Verifier>,
     currency: Arc<str>,
     wake: Option<Arc<Notify>>,
+    connect: Option<Arc<(StripeClient, LinkSettings)>>,
 }
 
 impl AppState {
@@ -51,7 +54,15 @@ impl AppState {
             verifier: Arc::new(verifier),
             currency: currency.to_ascii_lowercase().into(),
             wake: None,
+            connect: None,
         }
+    }
+
+    /// This state, linking creators to Stripe connected accounts through
+    /// `stripe` (`POST /creators`); without it that endpoint answers 503.
+    pub fn with_connect(mut self, stripe: StripeClient, settings: LinkSettings) -> Self {
+        self.connect = Some(Arc::new((stripe, settings)));
+        self
     }
 
     /// This state, waking `worker` whenever a new job is stored.
@@ -68,8 +79,29 @@ impl AppState {
         title = "Tributary relayer",
         description = "Stripe webhooks in, on-chain credits out, exactly once."
     ),
-    paths(webhook, health, list_jobs, retry_job),
-    components(schemas(Received, Health, JobView, JobPage, ErrorBody, ErrorDetail))
+    paths(
+        webhook,
+        health,
+        list_jobs,
+        retry_job,
+        link_creator,
+        get_creator,
+        payouts_summary,
+        retry_transfer
+    ),
+    components(schemas(
+        Received,
+        Health,
+        JobView,
+        JobPage,
+        ErrorBody,
+        ErrorDetail,
+        LinkBody,
+        LinkedView,
+        CreatorView,
+        PayoutsView,
+        TransferView
+    ))
 )]
 pub struct ApiDoc;
 
@@ -80,6 +112,10 @@ pub fn router(state: AppState) -> Router {
         .route("/health", get(health))
         .route("/jobs", get(list_jobs))
         .route("/jobs/{id}/retry", post(retry_job))
+        .route("/creators", post(link_creator))
+        .route("/creators/{wallet}", get(get_creator))
+        .route("/payouts", get(payouts_summary))
+        .route("/payouts/transfers/{id}/retry", post(retry_transfer))
         .route("/openapi.json", get(openapi))
         .fallback(not_found)
         .with_state(state)
@@ -98,7 +134,9 @@ pub struct ErrorBody {
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
 pub struct ErrorDetail {
     /// `invalid_signature`, `invalid_event`, `bad_request`, `not_found`,
-    /// `unavailable` or `internal`.
+    /// `unavailable`, `internal`; for `POST /creators` also `invalid_wallet`,
+    /// `bad_signature`, `stale_signature`, `replayed_nonce`,
+    /// `payouts_unavailable`, `stripe_unavailable`, `stripe_refused`.
     pub code: String,
     /// What is wrong, or what to do about it.
     pub message: String,
@@ -109,6 +147,8 @@ pub struct ErrorDetail {
 pub enum ApiError {
     /// 400 with a code: the request is malformed (the message says how).
     BadRequest(&'static str, String),
+    /// Another 4xx or 5xx with a code and a message.
+    Status(StatusCode, &'static str, String),
     /// 404: nothing has this id (or path).
     NotFound(String),
     /// 503: the database cannot be reached now (Stripe retries).
@@ -145,6 +185,7 @@ impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let (status, code, message) = match self {
             Self::BadRequest(code, message) => (StatusCode::BAD_REQUEST, code, message),
+            Self::Status(status, code, message) => (status, code, message),
             Self::NotFound(message) => (StatusCode::NOT_FOUND, "not_found", message),
             Self::Unavailable => (
                 StatusCode::SERVICE_UNAVAILABLE,
@@ -465,4 +506,279 @@ async fn retry_job(
         .next()
         .ok_or(ApiError::Internal)?;
     Ok(Json(job.into()))
+}
+
+// ---------------------------------------------------------------------- creators
+
+/// `POST /creators`: a wallet's proof of ownership, and what Stripe's
+/// onboarding may be prefilled with.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct LinkBody {
+    /// The creator's wallet, `0x…` (EIP-55 when mixed case).
+    pub wallet: String,
+    /// 8 to 64 characters from `A-Za-z0-9-_`, never used before by this wallet.
+    pub nonce: String,
+    /// When the message was signed (Unix seconds); at most the tolerance
+    /// (300 s by default) old, at most 60 s ahead.
+    pub issued_at: i64,
+    /// The wallet's EIP-191 `personal_sign` of the link message, 65 bytes
+    /// `0x` hex. The message, lines joined by `\n`: `Tributary: link this
+    /// wallet to a Stripe payout account.`, an empty line, `Wallet: <EIP-55
+    /// address>`, `Chain ID: <the relayer's chain id>`, `Nonce: <nonce>`,
+    /// `Issued At: <issued_at>`.
+    pub signature: String,
+    /// The connected account's country (two capital letters), if known.
+    pub country: Option<String>,
+    /// The creator's e-mail, prefilled in Stripe's onboarding.
+    pub email: Option<String>,
+}
+
+/// A wallet linked to its connected account.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct LinkedView {
+    /// The wallet (EIP-55).
+    pub wallet: String,
+    /// The Express connected account (`acct_…`).
+    pub stripe_account: String,
+    /// Stripe's hosted onboarding: send the creator there (single use).
+    pub onboarding_url: String,
+    /// When that link expires (Unix seconds); sign again for a new one.
+    pub expires_at: i64,
+    /// Whether Stripe already pays out to the account (KYC done).
+    pub payouts_enabled: bool,
+}
+
+/// Links the signing wallet to a Stripe Express connected account (created
+/// once per wallet) and answers a fresh onboarding link. KYC status follows
+/// from Stripe's `account.updated` webhooks.
+#[utoipa::path(
+    post,
+    path = "/creators",
+    request_body = LinkBody,
+    responses(
+        (status = 200, description = "linked; onboarding link opened", body = LinkedView),
+        (status = 400, description = "malformed wallet, nonce, signature, country or e-mail (`invalid_wallet`, `bad_request`), or a stale or future issued_at (`stale_signature`)", body = ErrorBody),
+        (status = 401, description = "the signature is not the wallet's (`bad_signature`)", body = ErrorBody),
+        (status = 409, description = "the nonce was used before (`replayed_nonce`)", body = ErrorBody),
+        (status = 502, description = "Stripe failed or refused", body = ErrorBody),
+        (status = 503, description = "payouts are not configured (no Stripe key) or the database is unreachable", body = ErrorBody)
+    )
+)]
+async fn link_creator(
+    State(state): State<AppState>,
+    body: Result<Json<LinkBody>, axum::extract::rejection::JsonRejection>,
+) -> ApiResult<LinkedView> {
+    let Json(body) =
+        body.map_err(|error| ApiError::BadRequest("bad_request", error.body_text()))?;
+    let Some(connect) = state.connect.clone() else {
+        return Err(ApiError::Status(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "payouts_unavailable",
+            "this relayer has no Stripe secret key: payouts are off".into(),
+        ));
+    };
+    let request = LinkRequest {
+        wallet: body.wallet,
+        nonce: body.nonce,
+        issued_at: body.issued_at,
+        signature: body.signature,
+        country: body.country,
+        email: body.email,
+    };
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|since| since.as_secs() as i64)
+        .unwrap_or_default();
+    let (stripe, settings) = (&connect.0, &connect.1);
+    let linked = creators::link(&state.pool, stripe, settings, &request, now)
+        .await
+        .map_err(|error| {
+            let message = error.to_string();
+            tracing::warn!(wallet = %request.wallet, reason = %message, "creator link refused");
+            match error {
+                LinkError::InvalidWallet(_) => ApiError::BadRequest("invalid_wallet", message),
+                LinkError::Invalid(_) => ApiError::BadRequest("bad_request", message),
+                LinkError::BadSignature(_) => {
+                    ApiError::Status(StatusCode::UNAUTHORIZED, "bad_signature", message)
+                }
+                LinkError::Stale(_) => ApiError::BadRequest("stale_signature", message),
+                LinkError::Replay(_) => {
+                    ApiError::Status(StatusCode::CONFLICT, "replayed_nonce", message)
+                }
+                LinkError::Stripe(crate::stripe::StripeError::Unavailable(_)) => {
+                    ApiError::Status(StatusCode::BAD_GATEWAY, "stripe_unavailable", message)
+                }
+                LinkError::Stripe(_) => {
+                    ApiError::Status(StatusCode::BAD_GATEWAY, "stripe_refused", message)
+                }
+                LinkError::Db(error) => error.into(),
+            }
+        })?;
+    tracing::info!(wallet = %linked.wallet, account = %linked.stripe_account, "creator linked");
+    Ok(Json(LinkedView {
+        wallet: linked.wallet.to_checksum(None),
+        stripe_account: linked.stripe_account,
+        onboarding_url: linked.onboarding_url,
+        expires_at: linked.expires_at,
+        payouts_enabled: linked.payouts_enabled,
+    }))
+}
+
+/// A creator's link and payouts.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct CreatorView {
+    /// The wallet (EIP-55).
+    pub wallet: String,
+    /// `acct_…`, once created.
+    pub stripe_account: Option<String>,
+    /// Stripe pays out to the account (from `account.updated`).
+    pub payouts_enabled: bool,
+    /// The onboarding form is done (from `account.updated`).
+    pub details_submitted: bool,
+    /// Cents booked from CREDITS releases and in no transfer yet (decimal).
+    pub owed: String,
+    /// Cents in transfers not yet made.
+    pub in_transfer: i64,
+    /// Cents in transfers Stripe holds.
+    pub paid: i64,
+}
+
+/// A creator's payout status.
+#[utoipa::path(
+    get,
+    path = "/creators/{wallet}",
+    params(("wallet" = String, Path, description = "the creator's wallet")),
+    responses(
+        (status = 200, body = CreatorView),
+        (status = 400, body = ErrorBody),
+        (status = 404, description = "no creator links this wallet", body = ErrorBody)
+    )
+)]
+async fn get_creator(
+    State(state): State<AppState>,
+    wallet: Result<Path<String>, PathRejection>,
+) -> ApiResult<CreatorView> {
+    let Path(wallet) =
+        wallet.map_err(|_| ApiError::BadRequest("bad_request", "malformed wallet".into()))?;
+    let wallet = creators::parse_wallet(&wallet)
+        .map_err(|error| ApiError::BadRequest("invalid_wallet", error.to_string()))?;
+    let creator = creators::creator(&state.pool, wallet)
+        .await?
+        .ok_or_else(|| ApiError::NotFound(format!("no creator links {wallet}")))?;
+    Ok(Json(CreatorView {
+        wallet: creator.wallet.to_checksum(None),
+        stripe_account: creator.stripe_account,
+        payouts_enabled: creator.payouts_enabled,
+        details_submitted: creator.details_submitted,
+        owed: creator.owed,
+        in_transfer: creator.in_transfer,
+        paid: creator.paid,
+    }))
+}
+
+// ---------------------------------------------------------------------- payouts
+
+/// A transfer to a creator.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct TransferView {
+    /// Our id: Stripe's Idempotency-Key is `tributary-transfer-{id}`, its
+    /// transfer_group `tributary-payout-{id}`.
+    pub id: i64,
+    /// Its batch.
+    pub batch_id: i64,
+    /// The creator.
+    pub wallet: String,
+    /// `acct_…`.
+    pub stripe_account: String,
+    /// Cents.
+    pub amount: i64,
+    /// `pending`, `sending`, `paid` or `failed`.
+    pub status: String,
+    /// Claims so far.
+    pub attempts: i32,
+    /// Calls to Stripe begun.
+    pub calls: i32,
+    /// `tr_…` once paid.
+    pub stripe_transfer_id: Option<String>,
+    /// `balance` while the platform balance is too low.
+    pub waiting_for: Option<String>,
+    /// The last failure.
+    pub last_error: Option<String>,
+}
+
+impl From<payouts::TransferRecord> for TransferView {
+    fn from(transfer: payouts::TransferRecord) -> Self {
+        Self {
+            id: transfer.id,
+            batch_id: transfer.batch_id,
+            wallet: transfer.wallet.to_checksum(None),
+            stripe_account: transfer.stripe_account,
+            amount: transfer.amount,
+            status: transfer.status,
+            attempts: transfer.attempts,
+            calls: transfer.calls,
+            stripe_transfer_id: transfer.stripe_transfer_id,
+            waiting_for: transfer.waiting_for,
+            last_error: transfer.last_error,
+        }
+    }
+}
+
+/// The payouts at a glance.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct PayoutsView {
+    /// Cents of every CREDITS release booked (decimal).
+    pub booked: String,
+    /// Booked and in no transfer yet (decimal).
+    pub owed: String,
+    /// In transfers not yet made.
+    pub in_transfer: i64,
+    /// In transfers Stripe holds.
+    pub paid: i64,
+    /// The next block the ledger reads.
+    pub ledger_next_block: Option<i64>,
+    /// Why the ledger stopped (a reorg deeper than the confirmations), if it did.
+    pub ledger_halted: Option<String>,
+    /// Every transfer not paid yet (at most 500), by id.
+    pub unpaid: Vec<TransferView>,
+}
+
+/// Ledger totals and the transfers not yet paid (a stuck batch shows here).
+#[utoipa::path(get, path = "/payouts", responses((status = 200, body = PayoutsView)))]
+async fn payouts_summary(State(state): State<AppState>) -> ApiResult<PayoutsView> {
+    let summary = payouts::summary(&state.pool).await?;
+    Ok(Json(PayoutsView {
+        booked: summary.booked,
+        owed: summary.owed,
+        in_transfer: summary.in_transfer,
+        paid: summary.paid,
+        ledger_next_block: summary.next_block,
+        ledger_halted: summary.halted,
+        unpaid: summary.unpaid.into_iter().map(TransferView::from).collect(),
+    }))
+}
+
+/// Puts a parked (`failed`) transfer back in the queue, after its cause was
+/// fixed (e.g. the account's capability). The same id, so the same
+/// idempotency key and group: never a second payout.
+#[utoipa::path(
+    post,
+    path = "/payouts/transfers/{id}/retry",
+    params(("id" = i64, Path, description = "the transfer")),
+    responses(
+        (status = 200, body = PayoutsView),
+        (status = 404, description = "no failed transfer has this id", body = ErrorBody)
+    )
+)]
+async fn retry_transfer(
+    State(state): State<AppState>,
+    id: Result<Path<i64>, PathRejection>,
+) -> ApiResult<PayoutsView> {
+    let Path(id) =
+        id.map_err(|_| ApiError::BadRequest("bad_request", "malformed transfer id".into()))?;
+    if !payouts::requeue(&state.pool, id).await? {
+        return Err(ApiError::NotFound(format!("no failed transfer {id}")));
+    }
+    tracing::info!(transfer = id, "failed transfer put back in the queue");
+    payouts_summary(State(state)).await
 }

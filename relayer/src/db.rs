@@ -233,6 +233,7 @@ async fn store_now(pool: &PgPool, event: &Event, body: &[u8]) -> Result<Stored> 
     let (action, note) = match &event.action {
         Action::Mint(_) => (JobKind::MintCredits.as_str(), None),
         Action::Reverse(_) => (JobKind::ReverseCredits.as_str(), None),
+        Action::Account(_) => ("account_updated", None),
         Action::Ignore(why) => ("ignored", Some(why.as_str())),
     };
     let mut tx = pool.begin().await?;
@@ -259,6 +260,15 @@ async fn store_now(pool: &PgPool, event: &Event, body: &[u8]) -> Result<Stored> 
     }
     let (kind, payment_id, payment_intent, account, amount, purchase) = match &event.action {
         Action::Ignore(_) => {
+            tx.commit().await?;
+            return Ok(Stored::New {
+                job: None,
+                created: false,
+            });
+        }
+        Action::Account(update) => {
+            crate::creators::apply_account_update(&mut tx, &event.id, event.created, update)
+                .await?;
             tx.commit().await?;
             return Ok(Stored::New {
                 job: None,

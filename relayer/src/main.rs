@@ -12,10 +12,13 @@ use tributary_core::{
     signing::Key,
 };
 use tributary_relayer::{
-    SenderConfig, Worker, WorkerConfig,
+    PayoutConfig, Payouts, SenderConfig, Worker, WorkerConfig,
     api::{self, AppState},
-    config, db,
-    stripe::Verifier,
+    config,
+    creators::LinkSettings,
+    db,
+    ledger::LedgerConfig,
+    stripe::{StripeClient, Verifier},
 };
 
 /// Turn verified Stripe payments into Tributary credits on-chain, exactly once.
@@ -120,6 +123,60 @@ struct Args {
     /// Milliseconds between looks at the outbox when idle.
     #[arg(long, env = "TRIBUTARY_POLL_MS", default_value_t = 1000)]
     poll_ms: u64,
+
+    /// File holding the Stripe secret key (instead of STRIPE_SECRET_KEY).
+    /// With a key, creators can link Stripe accounts and are paid out;
+    /// without one, payouts are off.
+    #[arg(long, env = "STRIPE_SECRET_KEY_FILE")]
+    stripe_secret_key_file: Option<PathBuf>,
+
+    /// Stripe's API base URL (a stand-in's in tests).
+    #[arg(long, env = "STRIPE_API_BASE", default_value = tributary_relayer::stripe::checkout::STRIPE_API_BASE)]
+    stripe_api_base: String,
+
+    /// A creator is paid once owed at least this many cents.
+    #[arg(long, env = "TRIBUTARY_PAYOUT_THRESHOLD_CENTS", default_value_t = 1000)]
+    payout_threshold_cents: i64,
+
+    /// Seconds between payout batches (at most one batch per interval).
+    #[arg(long, env = "TRIBUTARY_PAYOUT_INTERVAL_SECS", default_value_t = 3600)]
+    payout_interval_secs: u64,
+
+    /// Seconds before a transfer refused for the platform's balance is tried again.
+    #[arg(
+        long,
+        env = "TRIBUTARY_PAYOUT_BALANCE_RETRY_SECS",
+        default_value_t = 900
+    )]
+    payout_balance_retry_secs: u64,
+
+    /// Milliseconds between looks of the payout loop (ledger, batches, transfers).
+    #[arg(long, env = "TRIBUTARY_PAYOUT_POLL_MS", default_value_t = 5000)]
+    payout_poll_ms: u64,
+
+    /// Seconds a transfer claim lasts (a killed process's transfer is taken over after it).
+    #[arg(long, env = "TRIBUTARY_PAYOUT_LEASE_SECS", default_value_t = 120)]
+    payout_lease_secs: u64,
+
+    /// Seconds a creator's link signature stays valid.
+    #[arg(long, env = "TRIBUTARY_LINK_TOLERANCE_SECS", default_value_t = 300)]
+    link_tolerance_secs: u64,
+
+    /// Where Stripe sends a creator whose onboarding link expired.
+    #[arg(
+        long,
+        env = "TRIBUTARY_ONBOARDING_REFRESH_URL",
+        default_value = "http://127.0.0.1:8080/creators/onboarding/refresh"
+    )]
+    onboarding_refresh_url: String,
+
+    /// Where Stripe sends a creator after onboarding.
+    #[arg(
+        long,
+        env = "TRIBUTARY_ONBOARDING_RETURN_URL",
+        default_value = "http://127.0.0.1:8080/creators/onboarding/done"
+    )]
+    onboarding_return_url: String,
 }
 
 #[tokio::main]
@@ -161,6 +218,25 @@ async fn main() -> Result<()> {
     if secret.is_empty() {
         bail!("the Stripe webhook secret is empty");
     }
+    let stripe_key = match &args.stripe_secret_key_file {
+        Some(path) => Some(
+            std::fs::read_to_string(path)
+                .with_context(|| format!("reading {}", path.display()))?
+                .trim()
+                .to_owned(),
+        ),
+        None => std::env::var("STRIPE_SECRET_KEY").ok(),
+    };
+    let stripe = match stripe_key {
+        Some(key) => Some(
+            StripeClient::new(key, &args.stripe_api_base)
+                .map_err(|error| anyhow::anyhow!("the Stripe client: {error}"))?,
+        ),
+        None => None,
+    };
+    if args.payout_threshold_cents <= 0 {
+        bail!("--payout-threshold-cents must be positive");
+    }
     let verifier =
         Verifier::new(secret).with_tolerance(Duration::from_secs(args.webhook_tolerance_secs));
 
@@ -178,6 +254,7 @@ async fn main() -> Result<()> {
     let client = Client::connect(&args.rpc_url, Some(&key), chain)
         .await
         .context("connecting to the node")?;
+    let chain_id = client.chain_id();
     let (contract, deployed_at) = match args.contract {
         Some(contract) => (contract, 0),
         None => {
@@ -209,6 +286,7 @@ async fn main() -> Result<()> {
         .with_bump_after(Duration::from_secs(args.bump_after_secs))
         .with_max_fee_per_gas((args.max_fee_gwei * 1e9) as u128)
         .with_rpc_timeout(Duration::from_secs(args.rpc_timeout_secs));
+    let worker_tributary = tributary.clone();
     let worker = Worker::new(
         pool.clone(),
         tributary,
@@ -232,12 +310,54 @@ async fn main() -> Result<()> {
     // Tests and scripts read the port from this line.
     println!("listening on {address}");
     tracing::info!(%address, "HTTP API listening");
-    let state = AppState::new(pool, verifier, &args.currency).with_waker(worker.waker());
+    let mut state =
+        AppState::new(pool.clone(), verifier, &args.currency).with_waker(worker.waker());
+    let payouts = match stripe {
+        Some(stripe) => {
+            state = state.with_connect(
+                stripe.clone(),
+                LinkSettings {
+                    chain_id,
+                    tolerance: Duration::from_secs(args.link_tolerance_secs),
+                    refresh_url: args.onboarding_refresh_url.clone(),
+                    return_url: args.onboarding_return_url.clone(),
+                },
+            );
+            let config = PayoutConfig {
+                threshold: args.payout_threshold_cents,
+                interval: Duration::from_secs(args.payout_interval_secs),
+                currency: args.currency.to_ascii_lowercase(),
+                ledger: LedgerConfig {
+                    from_block,
+                    confirmations: args.confirmations,
+                    ..LedgerConfig::default()
+                },
+                lease: Duration::from_secs(args.payout_lease_secs),
+                backoff: Duration::from_millis(args.backoff_ms),
+                max_backoff: Duration::from_secs(args.max_backoff_secs),
+                balance_retry: Duration::from_secs(args.payout_balance_retry_secs),
+                poll_interval: Duration::from_millis(args.payout_poll_ms),
+            };
+            tracing::info!(threshold = config.threshold, interval = ?config.interval, "payouts on");
+            Some(Payouts::new(pool, worker_tributary.clone(), stripe, config))
+        }
+        None => {
+            tracing::info!("no Stripe secret key: creator payouts are off");
+            None
+        }
+    };
     let server = axum::serve(listener, api::router(state)).with_graceful_shutdown(shutdown());
+    let payouts = async {
+        match &payouts {
+            Some(payouts) => payouts.run().await,
+            None => std::future::pending().await,
+        }
+    };
 
     tokio::select! {
         served = server => served.context("HTTP server")?,
         () = worker.run() => {}
+        () = payouts => {}
     }
     Ok(())
 }

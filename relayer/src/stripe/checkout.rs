@@ -116,9 +116,9 @@ pub enum CheckoutError {
 /// A Stripe API client holding the secret key.
 #[derive(Clone)]
 pub struct StripeClient {
-    http: reqwest::Client,
-    base: String,
-    secret_key: String,
+    pub(super) http: reqwest::Client,
+    pub(super) base: String,
+    pub(super) secret_key: String,
     attempts: u32,
 }
 
@@ -217,7 +217,7 @@ impl StripeClient {
 }
 
 /// Stripe's `error.message`, else the body (shortened).
-fn stripe_message(body: &str) -> String {
+pub(super) fn stripe_message(body: &str) -> String {
     serde_json::from_str::<serde_json::Value>(body)
         .ok()
         .and_then(|value| value["error"]["message"].as_str().map(str::to_owned))

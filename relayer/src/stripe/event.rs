@@ -7,6 +7,7 @@
 //! | `checkout.session.completed`, `checkout.session.async_payment_succeeded` | `payment_status` = `paid`, a `payment_intent`, `metadata.buyer` | mint `amount_total` |
 //! | `payment_intent.succeeded` | `status` = `succeeded`, `metadata.buyer` | mint `amount_received` |
 //! | `charge.refunded`, `charge.dispute.created` | a `payment_intent` | reverse |
+//! | `account.updated` | an `acct_…` id, `payouts_enabled` | a creator's payout status |
 //! | anything else, or no buyer / no PaymentIntent | | stored, nothing sent |
 //!
 //! The payment id on-chain is `keccak256(PaymentIntent id as UTF-8)`: the one
@@ -42,9 +43,23 @@ pub enum Action {
     Mint(Mint),
     /// Reverse a refunded or disputed payment.
     Reverse(Reverse),
+    /// A connected account changed (`account.updated`): its creator's
+    /// payout status follows it.
+    Account(AccountUpdate),
     /// Nothing: the event is stored and acknowledged. The reason is logged
     /// and stored.
     Ignore(String),
+}
+
+/// What `account.updated` says of a connected account.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AccountUpdate {
+    /// The connected account (`acct_…`).
+    pub account: String,
+    /// Stripe can pay out to it (KYC done): transfers to it are made.
+    pub payouts_enabled: bool,
+    /// The creator finished Stripe's onboarding form.
+    pub details_submitted: bool,
 }
 
 /// `mintCredits(payment_id, account, amount)`.
@@ -130,6 +145,7 @@ pub fn parse(body: &[u8], currency: &str) -> Result<Event, InvalidEvent> {
         }
         "payment_intent.succeeded" => payment_intent(object, currency)?,
         "charge.refunded" | "charge.dispute.created" => reversal(object)?,
+        "account.updated" => account_updated(object)?,
         _ => Action::Ignore(format!("{kind} is not an event the relayer acts on")),
     };
     Ok(Event {
@@ -139,6 +155,30 @@ pub fn parse(body: &[u8], currency: &str) -> Result<Event, InvalidEvent> {
         livemode,
         action,
     })
+}
+
+fn account_updated(object: &Map<String, Value>) -> Result<Action, InvalidEvent> {
+    let account = string(object, "id")?.ok_or_else(|| invalid("the account has no id"))?;
+    let well_formed = account.len() <= 255
+        && account.strip_prefix("acct_").is_some_and(|rest| {
+            !rest.is_empty() && rest.bytes().all(|b| b.is_ascii_alphanumeric())
+        });
+    if !well_formed {
+        return Err(invalid("the account id is not an acct_… id"));
+    }
+    let flag = |name: &str| match object.get(name) {
+        Some(Value::Bool(value)) => Ok(*value),
+        None | Some(Value::Null) => Ok(false),
+        Some(_) => Err(InvalidEvent(format!("{name} is not a boolean"))),
+    };
+    if !object.get("payouts_enabled").is_some_and(Value::is_boolean) {
+        return Err(invalid("the account has no payouts_enabled flag"));
+    }
+    Ok(Action::Account(AccountUpdate {
+        account: account.to_owned(),
+        payouts_enabled: flag("payouts_enabled")?,
+        details_submitted: flag("details_submitted")?,
+    }))
 }
 
 fn checkout_session(object: &Map<String, Value>, currency: &str) -> Result<Action, InvalidEvent> {

@@ -9,6 +9,8 @@ mod chain;
 mod checkout;
 mod faults;
 mod licence;
+mod payouts;
+mod payouts_process;
 mod process;
 mod signature;
 mod stripe_js;

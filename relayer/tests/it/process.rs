@@ -29,13 +29,25 @@ fn relayer_key_hex() -> String {
 }
 
 /// A running `tributary-relayer`, killed (SIGKILL) when dropped.
-struct RelayerProcess {
+pub(crate) struct RelayerProcess {
     child: Child,
-    url: String,
+    pub(crate) url: String,
 }
 
 impl RelayerProcess {
     fn spawn(db_url: &str, rpc_url: &str, deployments: &Path, log: &Path) -> Self {
+        Self::spawn_with(db_url, rpc_url, deployments, log, &[], &[])
+    }
+
+    /// [`spawn`](Self::spawn) with more environment variables and arguments.
+    pub(crate) fn spawn_with(
+        db_url: &str,
+        rpc_url: &str,
+        deployments: &Path,
+        log: &Path,
+        env: &[(&str, &str)],
+        args: &[&str],
+    ) -> Self {
         let log = File::options()
             .create(true)
             .append(true)
@@ -48,6 +60,7 @@ impl RelayerProcess {
             .env("TRIBUTARY_RELAYER_KEY", relayer_key_hex())
             .env("STRIPE_WEBHOOK_SECRET", SECRET)
             .env("RUST_LOG", "debug")
+            .envs(env.iter().copied())
             .arg("--deployments")
             .arg(deployments)
             .args([
@@ -66,6 +79,7 @@ impl RelayerProcess {
                 "--backoff-ms",
                 "100",
             ])
+            .args(args)
             .stdout(Stdio::piped())
             .stderr(log)
             .spawn()
@@ -78,7 +92,7 @@ impl RelayerProcess {
     }
 
     /// SIGKILL: no shutdown code runs, as in a crash or an OOM kill.
-    fn kill(mut self) {
+    pub(crate) fn kill(mut self) {
         assert!(
             self.child.try_wait().expect("status").is_none(),
             "the relayer exited by itself"
@@ -87,7 +101,7 @@ impl RelayerProcess {
         self.child.wait().expect("reap");
     }
 
-    async fn post(&self, delivery: &Delivery) -> (u16, Value) {
+    pub(crate) async fn post(&self, delivery: &Delivery) -> (u16, Value) {
         let response = reqwest::Client::new()
             .post(format!("{}/stripe/webhook", self.url))
             .header("Stripe-Signature", &delivery.header)
@@ -102,7 +116,7 @@ impl RelayerProcess {
         )
     }
 
-    async fn get(&self, path: &str) -> Value {
+    pub(crate) async fn get(&self, path: &str) -> Value {
         reqwest::get(format!("{}{path}", self.url))
             .await
             .expect("GET")
@@ -119,7 +133,7 @@ impl Drop for RelayerProcess {
     }
 }
 
-fn deployment_dir(chain_id: u64, contract: Address) -> TempDir {
+pub(crate) fn deployment_dir(chain_id: u64, contract: Address) -> TempDir {
     let dir = tempfile::tempdir().expect("temp dir");
     std::fs::write(
         dir.path().join(format!("{chain_id}.json")),
