@@ -31,6 +31,9 @@ pub(crate) struct Faults {
     /// eth_getBlockByNumber("finalized") answers an RPC error (a node
     /// without the tag).
     pub(crate) no_finalized_tag: bool,
+    /// eth_getLogs answers without `blockTimestamp` (an older node, or a provider that
+    /// does not send it).
+    pub(crate) strip_log_timestamps: bool,
 }
 
 /// A JSON-RPC proxy in front of anvil that injects [`Faults`] and counts requests.
@@ -176,5 +179,16 @@ async fn forward(
         .json::<Value>()
         .await
         .map_err(|_| StatusCode::BAD_GATEWAY)?;
+    let mut answer = answer;
+    if faults.strip_log_timestamps
+        && method == "eth_getLogs"
+        && let Some(logs) = answer["result"].as_array_mut()
+    {
+        for log in logs {
+            if let Some(log) = log.as_object_mut() {
+                log.remove("blockTimestamp");
+            }
+        }
+    }
     Ok(Json(answer))
 }

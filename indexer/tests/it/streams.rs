@@ -20,7 +20,10 @@ use tributary_core::chain::{
 use tributary_indexer::{Indexer, Step, api, db};
 use tributary_testkit::repo_root;
 
-use crate::support::{Anvil, TestDb, account, catch_up, indexer, node_logs, raw_logs, test_config};
+use crate::{
+    proxy::{Faults, Proxy},
+    support::{Anvil, TestDb, account, catch_up, indexer, node_logs, raw_logs, test_config},
+};
 
 const CREATOR: u32 = 1;
 const CONTRIBUTOR: u32 = 2;
@@ -905,5 +908,59 @@ async fn the_streams_endpoints_page_and_refuse_bad_input() {
     }
     // A lowercase address is accepted.
     api.get(&format!("/creators/{lower}/streams")).await;
+    drop(db);
+}
+
+#[tokio::test]
+async fn flow_timestamps_come_from_block_headers_when_logs_carry_none() {
+    let (db, world, _dir) = setup().await;
+    let pool_db = db.pool().await;
+    let id = world.dataset;
+    let split = Split::from_shares([(address(CREATOR), 60), (address(CONTRIBUTOR), 40)]);
+    let offers = [subscription(world.token, MIN_RATE)];
+    world.streams.sync(id, &split, &offers).await.expect("sync");
+    let opened = world.stream(BUYER, 2 * MIN_RATE).await;
+    world.warp(500).await;
+    let updated = world.stream(BUYER, 3 * MIN_RATE).await;
+    world.warp(700).await;
+    let other = world.stream(LOW, 2 * MIN_RATE).await;
+    for _ in 0..4 {
+        world.anvil.rpc("evm_mine", json!([])).await;
+    }
+    // A node that sends no blockTimestamp on logs; final ranges (depth 2) fetch only their
+    // end headers, so the flows' blocks are fetched for their timestamps.
+    let proxy = Proxy::start(world.anvil.url()).await;
+    proxy.set(Faults {
+        strip_log_timestamps: true,
+        ..Faults::default()
+    });
+    let config = test_config(world.suite.address(), world.deployed_at)
+        .with_finality_depth(2)
+        .with_ranges(1_000, 1_000)
+        .with_streams(world.sf.tributary_streams, world.sf.host);
+    let mut indexer = indexer(&pool_db, &proxy.url, config).await;
+    catch_up(&mut indexer).await;
+    let rows: Vec<(i64, i64, String)> = sqlx::query_as(
+        "SELECT block_number, block_time, streamed_until::TEXT FROM stream_flow_updates
+         ORDER BY block_number, log_index",
+    )
+    .fetch_all(&pool_db)
+    .await
+    .expect("rows");
+    assert_eq!(
+        rows.iter().map(|row| row.0 as u64).collect::<Vec<_>>(),
+        vec![opened, updated, other]
+    );
+    for (block, time, _) in &rows {
+        assert_eq!(
+            *time as u64,
+            world.timestamp(*block as u64).await,
+            "block {block}"
+        );
+    }
+    let seconds = world.timestamp(updated).await - world.timestamp(opened).await;
+    assert_eq!(rows[1].2, (2 * MIN_RATE * u128::from(seconds)).to_string());
+    let api = Api::new(&pool_db, &indexer);
+    assert_mirror_equals_views(&world, &api, &[BUYER, LOW]).await;
     drop(db);
 }
