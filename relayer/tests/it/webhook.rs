@@ -378,7 +378,16 @@ async fn jobs_health_and_unknown_paths_answer_json_and_refuse_bad_input() {
 
     let (status, doc) = get(&app, "/openapi.json").await;
     assert_eq!(status, StatusCode::OK);
-    for path in ["/stripe/webhook", "/health", "/jobs", "/jobs/{id}/retry"] {
+    for path in [
+        "/stripe/webhook",
+        "/health",
+        "/jobs",
+        "/jobs/{id}/retry",
+        "/creators",
+        "/creators/{wallet}",
+        "/payouts",
+        "/payouts/transfers/{id}/retry",
+    ] {
         assert!(
             doc["paths"].get(path).is_some(),
             "{path} in the OpenAPI document"
