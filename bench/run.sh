@@ -3,19 +3,20 @@
 # run, and docs/bench.md rewritten from what they printed: each bench's own section, then the
 # summary table at the top (our figure, the peer's, the ratio, the machine).
 #
-#   bench/run.sh                 gas, stylus, hash, cli, indexer (the indexer's alone takes
-#                                about half an hour the first time: it generates its chain)
+#   bench/run.sh                 gas, stylus, hash, cli, indexer, relayer (the indexer's alone
+#                                takes about half an hour the first time: it generates its chain)
 #   bench/run.sh hash cli        only those; the other sections keep their last figures
 #
 # Benches: gas (bench/gas/run.sh: also docs/gas.md), stylus (stylus/scripts/size.sh beside the
 # Solidity build's bytecode), hash (bench/hash/run.sh), cli (bench/cli/run.sh), indexer
-# (bench/indexer/run.sh, which rewrites its own section). Each runs alone, one after the other:
-# run it on a quiet machine, and read ratios rather than absolute times when it is not.
+# (bench/indexer/run.sh, which rewrites its own section), relayer (bench/relayer/run.sh). Each
+# runs alone, one after the other: run it on a quiet machine, and read ratios rather than
+# absolute times when it is not.
 set -euo pipefail
 source "$(dirname "$0")/../scripts/lib.sh"
 cd "$ROOT"
 
-all=(gas stylus hash cli indexer)
+all=(gas stylus hash cli indexer relayer)
 wanted=("$@")
 [ ${#wanted[@]} -gt 0 ] || wanted=("${all[@]}")
 for name in "${wanted[@]}"; do
@@ -63,6 +64,10 @@ for name in "${wanted[@]}"; do
         ;;
     indexer)
         bench/indexer/run.sh # rewrites "## Indexer (bench/indexer/run.sh)" itself
+        ;;
+    relayer)
+        bench/relayer/run.sh >"$work/relayer.md"
+        section "## Relayer (bench/relayer/run.sh)" "$load" "$work/relayer.md"
         ;;
     esac
 done

@@ -81,6 +81,11 @@ def number(text):
     return float(match.group(0).replace(",", "")) if match else None
 
 
+def cells_first(text):
+    """The figure a cell starts with (before its parenthesis)."""
+    return text.split(" (")[0]
+
+
 def table(docs, snapshot, machine):
     out = [
         f"Machine: {machine}. Each row: our figure and the peer's, measured in the same run of the same bench (the section below has the details and the load).",
@@ -149,14 +154,24 @@ def table(docs, snapshot, machine):
             out.append(f"| API `GET /datasets/{{id}}` p50 / p90 / p99 | {api[1]} | - | - |")
     else:
         missing.append("indexer")
+    relayer = read_section(docs, "## Relayer (bench/relayer/run.sh)")
+    hooks = [
+        [c.strip() for c in line.strip().strip("|").split("|")]
+        for line in relayer.splitlines()
+        if line.startswith("| webhooks/s accepted")
+    ]
+    credited = row(relayer, "payments/s credited end to end (anvil automine)")
+    if hooks and credited:
+        for cells in hooks:
+            out.append(f"| relayer: webhooks accepted | {number(cells[1]):,.0f}/s | {cells[2]} | {cells[3]} |")
+        out.append(f"| relayer: payments credited end to end (anvil) | {cells_first(credited[1])}/s | {credited[2]} | {credited[3]} |")
+    else:
+        missing.append("relayer")
     if missing:
         out.append("")
         out.append("Not run yet by `bench/run.sh`: " + ", ".join(missing) + ".")
     out.append("")
-    out.append(
-        "Not benchmarked yet: the relayer's throughput (webhooks to credits per second) and the "
-        "product API's write endpoints."
-    )
+    out.append("Not benchmarked yet: the product API's write endpoints.")
     return "\n".join(out)
 
 
