@@ -210,7 +210,7 @@ fn reads() -> Router<AppState> {
             get(licences::is_licensed),
         )
         .route("/datasets/{id}/streams", get(streams::dataset_streams))
-        .route("/creators/{address}/streams", get(streams::member_streams))
+        .route("/creators/{wallet}/streams", get(streams::member_streams))
         .route("/licences", get(licences::list_licences))
         .route("/licences/{token_id}", get(licences::get_licence))
         .route("/payments", get(payments::list_payments))

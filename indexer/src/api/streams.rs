@@ -458,8 +458,8 @@ struct MemberRow {
 /// The pools an account (a payee of a split, or the protocol treasury) holds units in now,
 /// with the flows into each: their total rate, the account's units share of it, and what
 /// they streamed so far.
-#[utoipa::path(get, path = "/creators/{address}/streams",
-    params(("address" = String, Path, description = "The member (0x address)"), PageParams),
+#[utoipa::path(get, path = "/creators/{wallet}/streams",
+    params(("wallet" = String, Path, description = "The member (0x address)"), PageParams),
     responses(
         (status = 200, description = "A page of the account's pools", body = MemberStreamPage),
         (status = 400, description = "Malformed address, limit or cursor", body = ErrorBody),

@@ -572,7 +572,7 @@ async fn flows_units_and_licences_mirror_the_views_through_every_change() {
     catch_up(&mut indexer).await;
     let answer = assert_mirror_equals_views(&world, &api, &everyone).await;
     assert_eq!(answer["pools"][0]["total_units"], "280", "{answer}");
-    // Each member's rate as the pool pays it, through /creators/{address}/streams.
+    // Each member's rate as the pool pays it, through /creators/{wallet}/streams.
     let pool = world.pool().await;
     let sf_pool = ISuperfluidPool::new(pool, world.anvil.client(0).await.provider().clone());
     for member in [CREATOR, CAROL, TREASURY] {
@@ -864,7 +864,7 @@ async fn the_streams_endpoints_page_and_refuse_bad_input() {
     // The OpenAPI document names both.
     let doc = api.get("/openapi.json").await;
     assert!(doc["paths"]["/datasets/{id}/streams"]["get"].is_object());
-    assert!(doc["paths"]["/creators/{address}/streams"]["get"].is_object());
+    assert!(doc["paths"]["/creators/{wallet}/streams"]["get"].is_object());
     let status = api.get("/status").await;
     assert_eq!(
         status["streams"],
