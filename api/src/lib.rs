@@ -15,11 +15,13 @@ mod db;
 mod offers;
 pub mod purchase;
 pub mod registration;
+pub mod streams;
 mod transaction;
 pub mod usage;
 
 use std::sync::Arc;
 
+use alloy::primitives::Address;
 use anyhow::Context;
 use axum::{
     Router,
@@ -27,7 +29,7 @@ use axum::{
 };
 use sqlx::PgPool;
 use tributary_core::{
-    chain::{Client, Config, Tributary},
+    chain::{Client, Config, Streams, Tributary},
     storage::BlobStore,
 };
 use tributary_indexer::{
@@ -44,6 +46,7 @@ pub use self::{
         CardCheckout, CardPayments, PaymentMethod, PurchaseAnswer, PurchasePlan, PurchaseRequest,
     },
     registration::{PayeeInput, PreparedRegistration, RegistrationRequest},
+    streams::{StreamStartPlan, StreamStartRequest},
     transaction::UnsignedTx,
     usage::{UsagePlan, UsageRequest},
 };
@@ -56,6 +59,7 @@ pub struct ProductState {
     manifest_store: Option<Arc<dyn BlobStore>>,
     access: Arc<AccessConfig>,
     card: Option<Arc<CardPayments>>,
+    streams: Option<Streams>,
 }
 
 impl ProductState {
@@ -74,7 +78,14 @@ impl ProductState {
             manifest_store,
             access,
             card: None,
+            streams: None,
         }
+    }
+
+    /// These handlers, planning Superfluid subscriptions through `streams` (`TributaryStreams`).
+    pub fn with_streams(mut self, streams: Streams) -> Self {
+        self.streams = Some(streams);
+        self
     }
 
     /// These handlers, selling licences priced in fiat credits by card through `card`.
@@ -95,6 +106,7 @@ impl ProductState {
         registration::prepare,
         purchase::purchase,
         usage::report_usage,
+        streams::stream_start,
         auth::nonce,
         auth::login,
         access::grant,
@@ -122,6 +134,8 @@ impl ProductState {
         CardCheckout,
         UsageRequest,
         UsagePlan,
+        StreamStartRequest,
+        StreamStartPlan,
         UnsignedTx,
         ErrorBody,
         ErrorDetail
@@ -149,6 +163,7 @@ pub fn routes(state: ProductState) -> Router {
         .route("/datasets", post(registration::prepare))
         .route("/datasets/{id}/purchase", post(purchase::purchase))
         .route("/datasets/{id}/report-usage", post(usage::report_usage))
+        .route("/datasets/{id}/stream-start", post(streams::stream_start))
         .route("/auth/nonce", post(auth::nonce))
         .route("/auth/login", post(auth::login))
         .route(
@@ -162,9 +177,13 @@ pub fn routes(state: ProductState) -> Router {
 
 /// The product endpoints as an extension of the indexer service: same process, same port,
 /// same database (the API's tables migrated beside the indexer's). Card purchases are served
-/// when `card` is given.
-pub fn extension(access: AccessConfig, card: Option<CardPayments>) -> Extension {
-    Box::new(|context: ServiceContext| {
+/// when `card` is given, Superfluid subscriptions when `streams` names `TributaryStreams`.
+pub fn extension(
+    access: AccessConfig,
+    card: Option<CardPayments>,
+    streams: Option<Address>,
+) -> Extension {
+    Box::new(move |context: ServiceContext| {
         Box::pin(async move {
             db::migrate(&context.pool)
                 .await
@@ -184,6 +203,19 @@ pub fn extension(access: AccessConfig, card: Option<CardPayments>) -> Extension 
             );
             if let Some(card) = card {
                 state = state.with_card_payments(card);
+            }
+            if let Some(address) = streams {
+                anyhow::ensure!(
+                    client.has_code(address).await?,
+                    "no TributaryStreams at {address} on chain {} (--streams)",
+                    context.meta.chain_id
+                );
+                let streams = client
+                    .streams(address)
+                    .await
+                    .context("reading TributaryStreams' GDA forwarder")?;
+                tracing::info!(%address, "Superfluid subscriptions through TributaryStreams");
+                state = state.with_streams(streams);
             }
             Ok((routes(state), ProductDoc::openapi()))
         })

@@ -172,6 +172,11 @@ impl Home {
         })
     }
 
+    /// Whether config.toml names a streams deployment (`TributaryStreams`).
+    pub(crate) fn has_streams(&self) -> bool {
+        self.config.chain.streams.is_some()
+    }
+
     /// `TributaryStreams` on the configured chain, reached through `chain`'s client.
     pub(crate) async fn streams(&self, chain: &Chain) -> anyhow::Result<Streams> {
         let client = chain.tributary.client();

@@ -18,7 +18,7 @@ use alloy::{
     sol_types::SolEvent,
 };
 
-use super::{ITributary, Offer, Split, Terms, Tributary, TributaryInherited};
+use super::{Client, ITributary, Offer, Split, Terms, Tributary, TributaryInherited};
 use crate::{Error, Result};
 
 /// Where and how to read logs.
@@ -118,45 +118,7 @@ impl Tributary {
         scan: LogScan,
         topics: [Option<B256>; 3],
     ) -> Result<Vec<Emitted<E>>> {
-        let mut filter = Filter::new()
-            .address(self.address())
-            .event_signature(E::SIGNATURE_HASH);
-        if let Some(topic) = topics[0] {
-            filter = filter.topic1(topic);
-        }
-        if let Some(topic) = topics[1] {
-            filter = filter.topic2(topic);
-        }
-        if let Some(topic) = topics[2] {
-            filter = filter.topic3(topic);
-        }
-        let logs = self.logs(scan, filter).await?;
-        logs.iter().map(decode::<E>).collect()
-    }
-
-    /// The logs matching `filter` from `scan.from_block` to the latest block.
-    async fn logs(&self, scan: LogScan, filter: Filter) -> Result<Vec<Log>> {
-        let provider = self.client().provider();
-        let head = provider.get_block_number().await.map_err(Error::rpc)?;
-        let mut logs = Vec::new();
-        let mut from = scan.from_block;
-        let mut range = scan.max_range.max(1);
-        while from <= head {
-            let to = head.min(from.saturating_add(range - 1));
-            let query = filter.clone().from_block(from).to_block(to);
-            match provider.get_logs(&query).await {
-                Ok(mut found) => {
-                    logs.append(&mut found);
-                    from = to + 1;
-                    // Grow back after a shrink, as the node allows.
-                    range = range.saturating_mul(2).min(scan.max_range.max(1));
-                }
-                // A range the node will not answer in one go: halve it.
-                Err(_) if range > 1 => range /= 2,
-                Err(err) => return Err(Error::rpc(err)),
-            }
-        }
-        Ok(logs)
+        self.client().events(self.address(), scan, topics).await
     }
 
     /// The split and offers in force for `dataset_id`: those of its
@@ -347,6 +309,57 @@ impl Tributary {
             .map_err(Error::rpc)?
             .ok_or(Error::MissingBlock(number))?;
         Ok(block.header.timestamp)
+    }
+}
+
+impl Client {
+    /// Every event `E` emitted by `address` whose indexed topics match `topics` (`None`
+    /// matches anything), in chain order, read as `scan` says.
+    pub async fn events<E: SolEvent>(
+        &self,
+        address: Address,
+        scan: LogScan,
+        topics: [Option<B256>; 3],
+    ) -> Result<Vec<Emitted<E>>> {
+        let mut filter = Filter::new()
+            .address(address)
+            .event_signature(E::SIGNATURE_HASH);
+        if let Some(topic) = topics[0] {
+            filter = filter.topic1(topic);
+        }
+        if let Some(topic) = topics[1] {
+            filter = filter.topic2(topic);
+        }
+        if let Some(topic) = topics[2] {
+            filter = filter.topic3(topic);
+        }
+        let logs = self.logs(scan, filter).await?;
+        logs.iter().map(decode::<E>).collect()
+    }
+
+    /// The logs matching `filter` from `scan.from_block` to the latest block.
+    async fn logs(&self, scan: LogScan, filter: Filter) -> Result<Vec<Log>> {
+        let provider = self.provider();
+        let head = provider.get_block_number().await.map_err(Error::rpc)?;
+        let mut logs = Vec::new();
+        let mut from = scan.from_block;
+        let mut range = scan.max_range.max(1);
+        while from <= head {
+            let to = head.min(from.saturating_add(range - 1));
+            let query = filter.clone().from_block(from).to_block(to);
+            match provider.get_logs(&query).await {
+                Ok(mut found) => {
+                    logs.append(&mut found);
+                    from = to + 1;
+                    // Grow back after a shrink, as the node allows.
+                    range = range.saturating_mul(2).min(scan.max_range.max(1));
+                }
+                // A range the node will not answer in one go: halve it.
+                Err(_) if range > 1 => range /= 2,
+                Err(err) => return Err(Error::rpc(err)),
+            }
+        }
+        Ok(logs)
     }
 }
 

@@ -51,6 +51,7 @@ mod bindings;
 mod client;
 mod deployment;
 mod history;
+mod pools;
 mod revert;
 mod streams;
 
@@ -62,5 +63,6 @@ pub use bindings::{
 pub use client::{Client, Config, Confirmed, Dataset, Tributary, creation_code};
 pub use deployment::{Deployment, DeploymentError, StreamsDeployment};
 pub use history::{Anchor, DatasetTerms, Emitted, LogScan, PayeeSplit, VersionRecord};
+pub use pools::MemberPool;
 pub use revert::Revert;
 pub use streams::{RealtimeBalance, Streams};

@@ -278,6 +278,24 @@ impl Streams {
         self.send(call).await
     }
 
+    /// Runs [`distribute_flow`](Self::distribute_flow) as `from` would send it, without sending
+    /// it (`eth_call`): a refusal comes back as the error, with Superfluid's reason.
+    pub async fn simulate_distribute_flow(
+        &self,
+        token: Address,
+        from: Address,
+        pool: Address,
+        rate: I96,
+    ) -> Result<()> {
+        self.forwarder
+            .distributeFlow(token, from, pool, rate, Bytes::new())
+            .from(from)
+            .call()
+            .await
+            .map_err(Error::contract)?;
+        Ok(())
+    }
+
     /// The rate `from` distributes to `pool` in `token`, as the GDA records it.
     pub async fn distribution_flow_rate(
         &self,
