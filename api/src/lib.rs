@@ -21,7 +21,6 @@ pub mod usage;
 
 use std::sync::Arc;
 
-use alloy::primitives::Address;
 use anyhow::Context;
 use axum::{
     Router,
@@ -177,12 +176,9 @@ pub fn routes(state: ProductState) -> Router {
 
 /// The product endpoints as an extension of the indexer service: same process, same port,
 /// same database (the API's tables migrated beside the indexer's). Card purchases are served
-/// when `card` is given, Superfluid subscriptions when `streams` names `TributaryStreams`.
-pub fn extension(
-    access: AccessConfig,
-    card: Option<CardPayments>,
-    streams: Option<Address>,
-) -> Extension {
+/// when `card` is given, Superfluid subscriptions when the indexer follows `TributaryStreams`
+/// (the deployment file's `streams`, or `--streams-contract`).
+pub fn extension(access: AccessConfig, card: Option<CardPayments>) -> Extension {
     Box::new(move |context: ServiceContext| {
         Box::pin(async move {
             db::migrate(&context.pool)
@@ -204,12 +200,7 @@ pub fn extension(
             if let Some(card) = card {
                 state = state.with_card_payments(card);
             }
-            if let Some(address) = streams {
-                anyhow::ensure!(
-                    client.has_code(address).await?,
-                    "no TributaryStreams at {address} on chain {} (--streams)",
-                    context.meta.chain_id
-                );
+            if let Some(address) = context.meta.streams {
                 let streams = client
                     .streams(address)
                     .await

@@ -63,12 +63,6 @@ struct Args {
     )]
     checkout_cancel_url: String,
 
-    /// The `TributaryStreams` contract (scripts/deploy-streams.sh): with it, the API plans
-    /// Superfluid subscriptions (`POST /datasets/{id}/stream-start`); without it, they are refused
-    /// with 409.
-    #[arg(long, env = "TRIBUTARY_STREAMS")]
-    streams: Option<alloy::primitives::Address>,
-
     /// The currency card purchases are charged in (one credit per smallest unit); the relayer
     /// must credit the same one (its --currency).
     #[arg(long, env = "TRIBUTARY_CURRENCY", default_value = "usd")]
@@ -97,11 +91,7 @@ async fn main() -> anyhow::Result<()> {
         args.checkout_cancel_url,
         args.currency,
     )?;
-    service::run(
-        args.service,
-        Some(tributary_api::extension(access, card, args.streams)),
-    )
-    .await
+    service::run(args.service, Some(tributary_api::extension(access, card))).await
 }
 
 /// Card payments when a Stripe secret key is given (the file first, else `STRIPE_SECRET_KEY`);

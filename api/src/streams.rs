@@ -94,8 +94,8 @@ pub(crate) async fn stream_start(
     let request = body::json(request)?;
     let Some(streams) = state.streams.as_ref() else {
         return Err(ApiError::Conflict(
-            "streams are not deployed on this chain (no TributaryStreams configured: \
-             --streams or the deployment file's `streams`)"
+            "streams are not deployed on this chain (no TributaryStreams configured: the \
+             deployment file's `streams`, or --streams-contract with --superfluid-host)"
                 .into(),
         ));
     };

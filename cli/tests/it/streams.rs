@@ -433,3 +433,263 @@ async fn stream_start_update_stop_licenses_and_pays_the_split_to_the_wei() {
     );
     eprintln!("the whole test took {:?}", started.elapsed());
 }
+
+/// `tributary api` (the product API with the indexer) as a separate process, killed when
+/// dropped.
+struct ApiProcess {
+    child: std::process::Child,
+    url: String,
+}
+
+impl ApiProcess {
+    /// Runs `tributary api` for the deployment in `deployments` (the suite and its streams) on
+    /// `database`.
+    fn start(anvil: &Anvil, deployments: &Path, database: &str) -> Self {
+        let keys = deployments.join("api-keys");
+        let mut child = Command::new(env!("CARGO_BIN_EXE_tributary"))
+            .arg("api")
+            .args(["--rpc-url", anvil.url()])
+            .arg("--deployments")
+            .arg(deployments)
+            .arg("--access-keys")
+            .arg(&keys)
+            .args(["--listen", "127.0.0.1:0", "--poll-ms", "50"])
+            .env("DATABASE_URL", database)
+            .env("RUST_LOG", "warn")
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::inherit())
+            .spawn()
+            .expect("start `tributary api` (it execs tributary-api beside tributary)");
+        let address =
+            tributary_testkit::wait_for_listen(&mut child, "listening on ", "tributary api");
+        Self {
+            child,
+            url: format!("http://{address}"),
+        }
+    }
+}
+
+impl Drop for ApiProcess {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// `POST /datasets/{id}/stream-start` for `account`: (status, body).
+async fn stream_start(api: &ApiProcess, id: &str, body: Value) -> (u16, Value) {
+    let response = reqwest::Client::new()
+        .post(format!("{}/datasets/{id}/stream-start", api.url))
+        .json(&body)
+        .send()
+        .await
+        .expect("POST stream-start");
+    let status = response.status().as_u16();
+    (status, response.json().await.expect("a JSON body"))
+}
+
+/// Sends the API's unsigned transaction from anvil account `index`; returns its block.
+async fn send_planned(anvil: &Anvil, index: u32, tx: &Value) -> u64 {
+    use alloy::{network::TransactionBuilder, rpc::types::TransactionRequest};
+    let client = anvil.client(index).await;
+    assert_eq!(
+        tx["from"].as_str().map(str::to_lowercase),
+        Some(hex(address(index)))
+    );
+    let request = TransactionRequest::default()
+        .with_to(tx["to"].as_str().expect("to").parse().expect("address"))
+        .with_input(
+            tx["data"]
+                .as_str()
+                .expect("data")
+                .parse::<alloy::primitives::Bytes>()
+                .expect("hex"),
+        );
+    let receipt = client
+        .provider()
+        .send_transaction(request)
+        .await
+        .expect("send")
+        .get_receipt()
+        .await
+        .expect("receipt");
+    assert!(receipt.status(), "{tx}");
+    receipt.block_number.expect("block")
+}
+
+/// `GET /datasets/{id}/licensed/{account}` once the mirror has reached block `block`.
+async fn licensed_in_api(api: &ApiProcess, id: &str, account: Address, block: u64) -> Value {
+    let http = reqwest::Client::new();
+    for _ in 0..400 {
+        let answer: Value = http
+            .get(format!(
+                "{}/datasets/{id}/licensed/{}",
+                api.url,
+                hex(account)
+            ))
+            .send()
+            .await
+            .expect("GET licensed")
+            .json()
+            .await
+            .expect("JSON");
+        if answer["at"]["block_number"]
+            .as_u64()
+            .is_some_and(|at| at >= block)
+        {
+            return answer;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    panic!("the mirror did not reach block {block} within 20 s");
+}
+
+#[tokio::test]
+async fn api_plans_the_stream_sees_the_licence_and_the_payee_claims_it() {
+    let anvil = Anvil::start_with(&["--disable-code-size-limit"]);
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (file, deployment) = deploy(&anvil, dir.path()).await;
+    let sf = deployment.streams.expect("streams deployed");
+    let token = sf.super_token;
+    let admin = anvil.client(0).await;
+    let streams = admin.streams(sf.tributary_streams).await.expect("streams");
+    streams
+        .transfer_token(
+            token,
+            address(BUYER),
+            U256::from(1_000u128 * 10u128.pow(18)),
+        )
+        .await
+        .expect("fund the buyer");
+    let creator = anvil.client(CREATOR).await;
+    let suite = admin.tributary(deployment.tributary).with_client(&creator);
+    let split = Split::from_shares([(address(CREATOR), 60), (address(CONTRIBUTOR), 40)]);
+    let dataset = suite
+        .register(
+            B256::repeat_byte(3),
+            "ipfs://streamed-api",
+            &split,
+            &[subscription(token, MIN_RATE)],
+        )
+        .await
+        .expect("register")
+        .value;
+    let id = dataset.to_string();
+
+    let database = tributary_testkit::TestDatabase::create().await;
+    let api = ApiProcess::start(&anvil, dir.path(), database.url());
+
+    // the API: bad input, then the pools' sync first (never synced), then the stream
+    let buyer_hex = hex(address(BUYER));
+    let (status, body) = stream_start(&api, "x", json!({"account": buyer_hex})).await;
+    assert_eq!(status, 400, "{body}");
+    let (status, body) = stream_start(&api, "99", json!({"account": buyer_hex})).await;
+    assert_eq!(status, 404, "{body}");
+    let (status, body) = stream_start(&api, &id, json!({"account": "0x12"})).await;
+    assert_eq!(status, 400, "{body}");
+    let (status, plan) = stream_start(&api, &id, json!({"account": buyer_hex})).await;
+    assert_eq!(status, 200, "{plan}");
+    assert_eq!(plan["complete"], false, "{plan}");
+    assert_eq!(plan["transactions"].as_array().map(Vec::len), Some(1));
+    send_planned(&anvil, BUYER, &plan["transactions"][0]).await;
+    let units: u128 = streams
+        .members(dataset)
+        .await
+        .expect("members")
+        .iter()
+        .map(|(_, units)| units)
+        .sum();
+    let (status, body) = stream_start(
+        &api,
+        &id,
+        json!({"account": buyer_hex, "flow_rate": (MIN_RATE - 1).to_string()}),
+    )
+    .await;
+    assert_eq!(status, 400, "{body}");
+    assert!(
+        body["error"]["message"]
+            .as_str()
+            .expect("message")
+            .contains("below")
+    );
+    let (status, body) = stream_start(&api, &id, json!({"account": hex(address(BROKE))})).await;
+    assert_eq!(status, 409, "{body}");
+    let (status, plan) = stream_start(&api, &id, json!({"account": buyer_hex})).await;
+    assert_eq!(status, 200, "{plan}");
+    assert_eq!(plan["complete"], true, "{plan}");
+    assert_eq!(rate(&plan, "required_flow_rate"), MIN_RATE + units - 1);
+    assert_eq!(rate(&plan, "flow_rate"), MIN_RATE + units - 1);
+    let planned_rate = rate(&plan, "actual_flow_rate");
+    assert!(planned_rate >= MIN_RATE && planned_rate.is_multiple_of(units));
+    assert_eq!(
+        plan["transactions"][0]["to"]
+            .as_str()
+            .map(str::to_lowercase),
+        Some(hex(sf.gda_v1_forwarder))
+    );
+
+    // the buyer opens the stream with the CLI; the API's mirror sees the licence
+    let buyer = user(BUYER, &anvil, &file, &dir.path().join("store"));
+    let start = buyer.json(&["stream", "start", &id]);
+    assert_eq!(
+        rate(&start, "flow_rate"),
+        planned_rate,
+        "the CLI streams what the API planned"
+    );
+    let start_block = start["block_number"].as_u64().expect("block");
+    let seen = licensed_in_api(&api, &id, address(BUYER), start_block).await;
+    assert_eq!(seen["licensed"], true, "{seen}");
+    assert_eq!(seen["licensed_by"], json!(["stream"]), "{seen}");
+    let (status, body) = stream_start(&api, &id, json!({"account": buyer_hex})).await;
+    assert_eq!(status, 409, "already streaming: {body}");
+
+    // an hour later the contributor claims: the CLI connects the pool, which pays what it held
+    warp(&anvil, 3600).await;
+    let contributor = user(CONTRIBUTOR, &anvil, &file, &dir.path().join("store"));
+    let dry = contributor.json(&["claim", "--dry-run"]);
+    let pools = dry["streams"].as_array().expect("streams in the report");
+    assert_eq!(pools.len(), 1, "{dry}");
+    let claimable: u128 = pools[0]["claimable"]
+        .as_str()
+        .expect("claimable")
+        .parse()
+        .expect("wei");
+    assert!(claimable > 0, "{dry}");
+    assert_eq!(pools[0]["connected"], false);
+    let claim = contributor.json(&["claim"]);
+    let pool_report = &claim["streams"][0];
+    assert!(pool_report["connect_tx"].is_string(), "{claim}");
+    assert_eq!(pool_report["connected"], true);
+    let balance = streams
+        .token_balance(token, address(CONTRIBUTOR))
+        .await
+        .expect("balance");
+    assert!(balance >= U256::from(claimable), "{balance} < {claimable}");
+    // connected: the share now arrives in real time, and a second claim sends nothing
+    let later = warp(&anvil, 600).await;
+    let grown = streams
+        .token_balance(token, address(CONTRIBUTOR))
+        .await
+        .expect("balance");
+    assert!(
+        grown > balance,
+        "connected members receive in real time ({later})"
+    );
+    let again = contributor.json(&["claim"]);
+    assert!(again["streams"][0]["connect_tx"].is_null(), "{again}");
+    assert!(again["streams"][0]["claim_tx"].is_null(), "{again}");
+    let rate_now: u128 = again["streams"][0]["flow_rate"]
+        .as_str()
+        .expect("rate")
+        .parse()
+        .expect("int");
+    assert!(rate_now > 0, "{again}");
+
+    // the buyer stops: the licence ends, in the chain and in the API
+    let stop = buyer.json(&["stream", "stop", &id]);
+    let stop_block = stop["block_number"].as_u64().expect("block");
+    assert_eq!(stop["licensed"], false);
+    let seen = licensed_in_api(&api, &id, address(BUYER), stop_block).await;
+    assert_eq!(seen["licensed"], false, "{seen}");
+    assert_eq!(seen["licensed_by"], json!([]), "{seen}");
+}
