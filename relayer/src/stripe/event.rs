@@ -6,7 +6,11 @@
 //! |---|---|---|
 //! | `checkout.session.completed`, `checkout.session.async_payment_succeeded` | `payment_status` = `paid`, a `payment_intent`, `metadata.buyer` | mint `amount_total` |
 //! | `payment_intent.succeeded` | `status` = `succeeded`, `metadata.buyer` | mint `amount_received` |
-//! | `charge.refunded`, `charge.dispute.created` | a `payment_intent` | reverse |
+//! | `charge.refunded` | a `payment_intent`, `refunded` = true (fully refunded) | reverse |
+//! | `charge.refunded` | `refunded` = false (a partial refund so far) | stored, nothing sent |
+//! | `charge.dispute.created` | a `payment_intent` | reverse |
+//! | `charge.dispute.closed` | `status` = `lost`, a `payment_intent` | reverse (once: the job is per payment) |
+//! | `charge.dispute.closed` | `status` = `won` (or any other) | stored, nothing sent: a reversal is final on-chain |
 //! | `account.updated` | an `acct_…` id, `payouts_enabled` | a creator's payout status |
 //! | anything else, or no buyer / no PaymentIntent | | stored, nothing sent |
 //!
@@ -144,7 +148,9 @@ pub fn parse(body: &[u8], currency: &str) -> Result<Event, InvalidEvent> {
             checkout_session(object, currency)?
         }
         "payment_intent.succeeded" => payment_intent(object, currency)?,
-        "charge.refunded" | "charge.dispute.created" => reversal(object)?,
+        "charge.refunded" => refund(object)?,
+        "charge.dispute.created" => reversal(object)?,
+        "charge.dispute.closed" => dispute_closed(object)?,
         "account.updated" => account_updated(object)?,
         _ => Action::Ignore(format!("{kind} is not an event the relayer acts on")),
     };
@@ -303,6 +309,73 @@ fn reversal(object: &Map<String, Value>) -> Result<Action, InvalidEvent> {
     }))
 }
 
+/// The note stored for a partial refund.
+pub const PARTIAL_REFUND: &str = "partial refund";
+
+/// The note stored for a dispute closed as won.
+pub const DISPUTE_WON: &str = "dispute won";
+
+/// `charge.refunded`: Stripe sends one per refund, each carrying the
+/// charge with its cumulative `amount_refunded` and `refunded` (true once the
+/// whole charge is refunded). The contract's `reverseCredits` reverses a
+/// whole payment and cannot be undone, so only a full refund reverses; a
+/// partial one is stored with its reason and the credits stay. Successive
+/// partial refunds that add up to the amount make Stripe's last event say
+/// `refunded: true` (or `amount_refunded` = `amount`): that one reverses.
+fn refund(object: &Map<String, Value>) -> Result<Action, InvalidEvent> {
+    let refunded = match object.get("refunded") {
+        Some(Value::Bool(flag)) => *flag,
+        _ => return Err(invalid("the charge has no refunded flag")),
+    };
+    let cents = |field: &str| -> Result<Option<u64>, InvalidEvent> {
+        match object.get(field) {
+            None | Some(Value::Null) => Ok(None),
+            Some(value) => value
+                .as_u64()
+                .map(Some)
+                .ok_or_else(|| InvalidEvent(format!("{field} is not a non-negative integer"))),
+        }
+    };
+    let amount = cents("amount")?;
+    let amount_refunded = cents("amount_refunded")?;
+    let whole = refunded
+        || matches!((amount, amount_refunded), (Some(amount), Some(back)) if amount > 0 && back >= amount);
+    if whole {
+        return reversal(object);
+    }
+    let so_far = match (amount_refunded, amount) {
+        (Some(back), Some(amount)) => format!("{back} of {amount} refunded so far"),
+        (Some(back), None) => format!("{back} refunded so far"),
+        _ => "the charge is not fully refunded".to_owned(),
+    };
+    Ok(Action::Ignore(format!(
+        "{PARTIAL_REFUND} ({so_far}): the contract's reverseCredits reverses a whole payment, \
+         so the credits stay; the payment is reversed once its refunds reach the full amount"
+    )))
+}
+
+/// `charge.dispute.closed`. `lost`: the money is gone, the payment is
+/// reversed (a no-op when `charge.dispute.created` already made the job;
+/// the reversal itself when that event never came). `won`: nothing is sent.
+/// The contract has no way back from a reversal (`reverseCredits` marks the
+/// payment id reversed for ever and `mintCredits` refuses it with
+/// `PaymentAlreadyReversed`), so credits reversed at `dispute.created` cannot
+/// be restored on-chain under that payment; the buyer is settled off-chain.
+fn dispute_closed(object: &Map<String, Value>) -> Result<Action, InvalidEvent> {
+    match string(object, "status")? {
+        Some("lost") => reversal(object),
+        Some("won") => Ok(Action::Ignore(format!(
+            "{DISPUTE_WON}: a reversal is final on-chain (the payment id is spent: mintCredits \
+             refuses it with PaymentAlreadyReversed), so credits reversed when the dispute \
+             opened are not restored; settle with the buyer off-chain"
+        ))),
+        Some(status) => Ok(Action::Ignore(format!(
+            "dispute closed as {status}: nothing to reverse"
+        ))),
+        None => Err(invalid("the dispute has no status")),
+    }
+}
+
 fn checked_payment_intent(id: &str) -> Result<String, InvalidEvent> {
     let well_formed = id.len() <= 255
         && id.strip_prefix("pi_").is_some_and(|rest| {
@@ -459,11 +532,20 @@ mod tests {
         for (kind, object) in [
             (
                 "charge.refunded",
-                json!({"id": "ch_1", "payment_intent": "pi_123"}),
+                json!({"id": "ch_1", "payment_intent": "pi_123", "refunded": true}),
+            ),
+            (
+                "charge.refunded",
+                json!({"id": "ch_1", "payment_intent": "pi_123", "refunded": false,
+                       "amount": 500, "amount_refunded": 500}),
             ),
             (
                 "charge.dispute.created",
                 json!({"id": "dp_1", "payment_intent": {"id": "pi_123"}}),
+            ),
+            (
+                "charge.dispute.closed",
+                json!({"id": "dp_1", "payment_intent": "pi_123", "status": "lost"}),
             ),
         ] {
             let action = parse(&event(kind, object), "usd").expect("valid").action;
@@ -474,6 +556,53 @@ mod tests {
                     payment_id: payment_id("pi_123"),
                 })
             );
+        }
+    }
+
+    #[test]
+    fn partial_refunds_and_won_or_withdrawn_disputes_send_nothing() {
+        for (kind, object, note) in [
+            (
+                "charge.refunded",
+                json!({"id": "ch_1", "payment_intent": "pi_123", "refunded": false,
+                       "amount": 1000, "amount_refunded": 300}),
+                "partial refund (300 of 1000 refunded so far)",
+            ),
+            (
+                "charge.dispute.closed",
+                json!({"id": "dp_1", "payment_intent": "pi_123", "status": "won"}),
+                "settle with the buyer off-chain",
+            ),
+            (
+                "charge.dispute.closed",
+                json!({"id": "dp_1", "payment_intent": "pi_123", "status": "warning_closed"}),
+                "closed as warning_closed",
+            ),
+        ] {
+            match parse(&event(kind, object), "usd").expect("valid").action {
+                Action::Ignore(reason) => assert!(reason.contains(note), "{reason}"),
+                action => panic!("{kind}: {action:?}"),
+            }
+        }
+        for (kind, object, reason) in [
+            (
+                "charge.refunded",
+                json!({"id": "ch_1", "payment_intent": "pi_123"}),
+                "refunded flag",
+            ),
+            (
+                "charge.refunded",
+                json!({"id": "ch_1", "payment_intent": "pi_123", "refunded": false, "amount_refunded": -1}),
+                "non-negative",
+            ),
+            (
+                "charge.dispute.closed",
+                json!({"id": "dp_1", "payment_intent": "pi_123"}),
+                "no status",
+            ),
+        ] {
+            let error = parse(&event(kind, object), "usd").expect_err(reason);
+            assert!(error.0.contains(reason), "{reason}: {error}");
         }
     }
 

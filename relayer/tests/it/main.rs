@@ -12,6 +12,7 @@ mod licence;
 mod payouts;
 mod payouts_process;
 mod process;
+mod reversals;
 mod signature;
 mod stripe_js;
 mod support;

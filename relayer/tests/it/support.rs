@@ -183,6 +183,41 @@ pub(crate) fn charge_refunded(id: &str, pi: &str) -> String {
     )
 }
 
+/// `charge.refunded` as Stripe sends it after each refund of a charge of
+/// `amount`: `amount_refunded` is the total refunded so far, `refunded`
+/// true once it is the whole charge.
+pub(crate) fn charge_refunded_of(id: &str, pi: &str, amount: u64, amount_refunded: u64) -> String {
+    event(
+        id,
+        "charge.refunded",
+        json!({
+            "id": format!("ch_{pi}"),
+            "object": "charge",
+            "amount": amount,
+            "amount_refunded": amount_refunded,
+            "currency": "usd",
+            "payment_intent": pi,
+            "refunded": amount_refunded >= amount,
+        }),
+    )
+}
+
+/// `charge.dispute.closed` with the dispute's final `status` (`won`, `lost`).
+pub(crate) fn dispute_closed(id: &str, pi: &str, status: &str) -> String {
+    event(
+        id,
+        "charge.dispute.closed",
+        json!({
+            "id": format!("dp_{pi}"),
+            "object": "dispute",
+            "charge": format!("ch_{pi}"),
+            "payment_intent": pi,
+            "reason": "fraudulent",
+            "status": status,
+        }),
+    )
+}
+
 pub(crate) fn dispute_created(id: &str, pi: &str) -> String {
     event(
         id,
