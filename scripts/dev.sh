@@ -3,13 +3,14 @@
 #   1. checks the prerequisites (one line per missing one, then exit 1);
 #   2. installs what is missing (scripts/install.sh), builds the contracts and the debug
 #      binaries (tributary, tributary-api, tributary-relayer) with the workspace's tests;
-#   3. starts anvil with its state kept in the data folder, deploys the suite (or reuses the
-#      deployment of an earlier start);
+#   3. starts anvil with its state kept in the data folder, deploys the suite, then Superfluid
+#      and TributaryStreams beside it (or reuses the deployment of an earlier start);
 #   4. prepares the databases, starts the API (tributary-api: the indexer and the product
 #      endpoints, one process) and the relayer;
 #   5. on the first start, seeds a demo: two creators, three datasets, a purchase by wallet, a
 #      dataset shared with the API for licensed downloads, a purchase by card (a signed Stripe
-#      webhook: the relayer credits the payment and buys the licence with it), a claim;
+#      webhook: the relayer credits the payment and buys the licence with it), a subscription
+#      streamed with Superfluid, a claim (splits released, the stream's pool connected);
 #   6. waits until everything is indexed, prints the URLs and the demo's verify command, then
 #      a line `ready`; Ctrl-C (or SIGTERM) stops every child process and keeps the data.
 # Configuration (environment; every key in docs/config.md): TRIBUTARY_DEV_DIR,
@@ -222,7 +223,7 @@ else
 fi
 start_child anvil "$DEV_DIR/logs/anvil.log" \
     anvil --host 127.0.0.1 --port "$RPC_PORT" --chain-id "$CHAIN_ID" --state "$state" \
-    --preserve-historical-states
+    --preserve-historical-states --disable-code-size-limit
 anvil_address="$(wait_listening anvil "$DEV_DIR/logs/anvil.log" "Listening on ")"
 RPC_URL="http://$anvil_address"
 WS_URL="ws://$anvil_address"
@@ -230,12 +231,18 @@ wait_for "anvil answering on $RPC_URL" 30 cast chain-id --rpc-url "$RPC_URL"
 
 deployment="$DEV_DIR/deployments/$CHAIN_ID.json"
 contract_in() { python3 -c 'import json, sys; print(json.load(open(sys.argv[1]))["tributary"])' "$1"; }
+streams_field() { python3 -c 'import json, sys; print((json.load(open(sys.argv[1])).get("streams") or {}).get(sys.argv[2], ""))' "$deployment" "$1"; }
 fresh=1
 if [ -f "$deployment" ]; then
     CONTRACT="$(contract_in "$deployment")"
     if [ ! -f "$DEV_DIR/demo/seeded" ]; then
         say "the last start stopped before the demo was seeded: deploying a new suite"
-    elif [ "$(cast code "$CONTRACT" --rpc-url "$RPC_URL")" != "0x" ]; then
+    elif [ "$(cast code "$CONTRACT" --rpc-url "$RPC_URL")" = "0x" ]; then
+        say "the suite at $CONTRACT is not on this chain: deploying a new suite"
+    elif [ -z "$(streams_field tributaryStreams)" ]; then
+        # An indexer refuses to add streams to a mirror that has blocks: start over.
+        say "the last deployment has no streams (an older dev stack): deploying a new suite"
+    else
         fresh=0
         say "reusing the deployment at $CONTRACT (its code is on the chain)"
     fi
@@ -250,7 +257,14 @@ if [ "$fresh" -eq 1 ]; then
     # A new chain: the demo and the databases of an older one do not apply to it.
     rm -rf "$DEV_DIR/demo" "$DEV_DIR/homes" "$DEV_DIR/blobs"
     mkdir -p "$DEV_DIR/demo"
+    # Superfluid's contracts exceed EIP-170, hence anvil's --disable-code-size-limit above (the
+    # suite's own size is checked by `forge build --sizes`). The first build compiles Superfluid
+    # (about a minute); later ones are cached.
+    say "deploying Superfluid and TributaryStreams beside the suite (scripts/deploy-streams.sh)"
+    DEPLOYER_KEY=$ANVIL_KEY scripts/deploy-streams.sh "$RPC_URL" "$deployment" >/dev/null
 fi
+STREAMS="$(streams_field tributaryStreams)"
+SUPER_TOKEN="$(streams_field superToken)"
 
 # ---------------------------------------------------------------- databases
 
@@ -296,10 +310,11 @@ secret_file="$DEV_DIR/secrets/stripe-webhook-secret"
     python3 -c 'import secrets; print("whsec_" + secrets.token_hex(24))' >"$secret_file"
 umask 022
 
+# The suite and its streams (TributaryStreams, Superfluid's host) from the deployment file.
 say "starting the API and the indexer in it (tributary-api; manifests in $DEV_DIR/blobs)"
 mkdir -p "$DEV_DIR/blobs"
 DATABASE_URL="$INDEXER_DB" start_child api "$DEV_DIR/logs/api.log" \
-    "$BIN/tributary-api" --rpc-url "$RPC_URL" --ws-url "$WS_URL" --contract "$CONTRACT" \
+    "$BIN/tributary-api" --rpc-url "$RPC_URL" --ws-url "$WS_URL" \
     --deployments "$DEV_DIR/deployments" --listen "127.0.0.1:$API_PORT" \
     --manifest-store "$DEV_DIR/blobs" --access-keys "$DEV_DIR/secrets/api-keys" --poll-ms 500
 say "starting the relayer (key of $RELAYER_ADDRESS, webhook secret in $secret_file)"
@@ -330,6 +345,7 @@ cli() { local home="$1"; shift; "$CLI" --home "$HOMES/$home" "$@"; }
 account() { address_of "0x$(cat "$HOMES/$1/key")"; }
 CREDITS_TOKEN=0x000000000000000000000000000000000C4ED175
 CARD_PRICE=500 # credits, one per cent: $5.00
+STREAM_RATE=1000000000000000 # Super Token wei per second (86.4 tokens a day)
 
 make_demo_files() {
     python3 - "$DEV_DIR/demo/datasets" <<'PY'
@@ -437,7 +453,7 @@ job_state() {
 }
 
 seed_demo() {
-    say "seeding the demo (first start only): two creators, three datasets, a wallet purchase, a card purchase, a claim"
+    say "seeding the demo (first start only): two creators, three datasets, a wallet purchase, a card purchase, a stream, a claim"
     make_demo_files
     local data="$DEV_DIR/demo/datasets" a b wallet card
     a="$(account creator-a)" b="$(account creator-b)"
@@ -470,7 +486,14 @@ seed_demo() {
     say "demo: credited; the relayer buys dataset 3 for the card buyer with the payment's credits (its purchase job)"
     wait_for "the relayer buying the card buyer's licence" 120 licence_bought "$pi"
 
-    say "demo: creator A claims their royalties (tributary claim)"
+    say "demo: creator B adds a subscription to 'Handwritten digits' (0.001 Super Token a second, streamed)"
+    cli creator-b offer add 2 --kind subscription --token "$SUPER_TOKEN" --price "$STREAM_RATE"
+    say "demo: the wallet buyer streams to dataset 2 from its Super Tokens (tributary stream start)"
+    cast send "$SUPER_TOKEN" 'transfer(address,uint256)' "$wallet" 1000000000000000000000 \
+        --private-key "$ANVIL_KEY" --rpc-url "$RPC_URL" >/dev/null
+    cli buyer-wallet stream start 2
+
+    say "demo: creator A claims their royalties and connects to dataset 2's pool (tributary claim)"
     cli creator-a claim
     touch "$DEV_DIR/demo/seeded"
 }
@@ -516,6 +539,7 @@ chain RPC:    $RPC_URL (anvil, chain id $CHAIN_ID; state in $state)
 API:          $API_URL (the indexer's reads and the product's endpoints; OpenAPI: $API_URL/openapi.json)
 relayer:      $RELAYER_URL (Stripe webhooks: $RELAYER_URL/stripe/webhook; OpenAPI: $RELAYER_URL/openapi.json)
 deployment:   $deployment
+streams:      TributaryStreams $STREAMS, Super Token $SUPER_TOKEN (Superfluid's test framework)
 data:         $DEV_DIR (logs in $DEV_DIR/logs)
 demo:         creators $(account creator-a) and $(account creator-b), wallet buyer $(account buyer-wallet), card buyer $(account buyer-card)
 try:          curl -s $API_URL/datasets

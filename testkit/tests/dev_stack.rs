@@ -526,7 +526,9 @@ fn the_first_command_runs_the_stack_with_its_demo_and_stops_cleanly_twice() {
     let stack = Stack::start(&setup);
     let output = stack.output();
     assert!(
-        !output.contains("seeding the demo") && !output.contains("deploying the suite"),
+        !output.contains("seeding the demo")
+            && !output.contains("deploying the suite")
+            && !output.contains("deploying Superfluid"),
         "the second start neither seeds nor deploys again:\n{output}"
     );
     assert!(output.contains("reusing the deployment"), "{output}");
@@ -542,6 +544,7 @@ fn product_endpoints(api: &str, wallet_buyer: &str) {
         "/datasets",
         "/datasets/{id}/purchase",
         "/datasets/{id}/report-usage",
+        "/datasets/{id}/stream-start",
     ] {
         assert!(
             doc["paths"][path]["post"].is_object(),
@@ -593,6 +596,33 @@ fn product_endpoints(api: &str, wallet_buyer: &str) {
         refused["error"]["message"]
             .as_str()
             .is_some_and(|message| message.contains("not configured")),
+        "{refused}"
+    );
+
+    // The wallet buyer streams to dataset 2 (the demo's subscription): the mirror licenses it by
+    // the stream, and a second stream is refused; the card buyer holds no Super Token.
+    let licensed = get_json(&format!("{api}/datasets/2/licensed/{wallet_buyer}"));
+    assert_eq!(licensed["licensed"], true, "{licensed}");
+    assert_eq!(
+        licensed["licensed_by"],
+        serde_json::json!(["stream"]),
+        "{licensed}"
+    );
+    let (status, refused) = post_json(
+        &format!("{api}/datasets/2/stream-start"),
+        &serde_json::json!({"account": wallet_buyer}),
+    );
+    assert_eq!(status, 409, "already streaming: {refused}");
+    let card_buyer = account(5).address().to_checksum(None);
+    let (status, refused) = post_json(
+        &format!("{api}/datasets/2/stream-start"),
+        &serde_json::json!({"account": card_buyer}),
+    );
+    assert_eq!(status, 409, "no Super Tokens: {refused}");
+    assert!(
+        refused["error"]["message"]
+            .as_str()
+            .is_some_and(|message| message.contains("deposit")),
         "{refused}"
     );
 
